@@ -1,0 +1,357 @@
+"""``UserPool``: the client object for one app client of one Cognito user pool."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import secrets
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from . import driver
+from ._calls import is_repeatable
+from ._operation_table import SERVICES
+from .endpoints import endpoint_url as _regional_endpoint
+from .endpoints import region_from_pool_id
+from .errors import ProtocolError
+from .flows import (
+    Answer,
+    AuthFlow,
+    Call,
+    Challenge,
+    ClientConfig,
+    DeviceCredentials,
+    Env,
+    Outcome,
+    Signed,
+    SignInContext,
+    Stopped,
+    UserContext,
+    answer_challenge,
+    start_sign_in,
+)
+from .signing import CredentialsLike, Signer
+from .steps import SignInStep, StepName
+from .tokens import TokenSet
+from .transport import RetryPolicy, Timeouts, Transport
+from .user import User
+
+__all__ = ["ENDPOINT_ENV", "ChallengeHandler", "UserPool"]
+
+_log = logging.getLogger("aiocognito")
+
+#: An environment variable that points every pool at a local emulator, like ``endpoint_url=``.
+ENDPOINT_ENV = "AIOCOGNITO_ENDPOINT_URL"
+_OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
+# A handler answering more rounds than this is looping: no real sign-in has that many.
+_MAX_HANDLER_ROUNDS = 50
+
+ChallengeHandler = Callable[[SignInStep], Awaitable[Any]]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked_url(url: str, *, allow_http: bool, what: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"{what} must be an http(s) URL")
+    if parsed.scheme == "http" and not allow_http and not _is_loopback(parsed.hostname):
+        raise ValueError(
+            f"{what} uses plain http to a host that is not loopback; pass allow_http=True if you mean it"
+        )
+    return url if parsed.path not in ("", "/") else f"{parsed.scheme}://{parsed.netloc}/"
+
+
+class UserPool:
+    """A client for one app client of one Cognito user pool: sign-in, account operations, raw calls.
+
+    Use it as an async context manager, or call :meth:`aclose` when done::
+
+        async with aiocognito.UserPool("us-east-1_AbC123", "client-id") as pool:
+            step = await pool.sign_in("alice", "Passw0rd!")
+
+    Args:
+        pool_id: the user pool id; its region is taken from it unless ``region`` is given.
+        client_id: the app client id.
+        client_secret: the app client secret, for clients that have one: SECRET_HASH is then sent
+            wherever Cognito asks for it.
+        endpoint_url: the ``cognito-idp`` endpoint, for a local emulator (default:
+            ``$AIOCOGNITO_ENDPOINT_URL``, else the regional endpoint of the pool's partition).
+        identity_endpoint_url: the ``cognito-identity`` endpoint (default: ``endpoint_url`` when that is set,
+            as emulators serve both, else the regional one).
+        session: an :class:`aiohttp.ClientSession` to lend; it is never closed by the pool.
+        region: overrides the region read from ``pool_id``.
+        fips: use the FIPS endpoints.
+        credentials: AWS credentials for signed (``Admin*``) calls; default: botocore's credential chain.
+        profile: the shared-config profile for botocore's chain.
+        timeouts: connect and total time limits of one HTTP attempt.
+        retry: the retry policy.
+        ca_bundle: a CA bundle file for TLS.
+        trust_env: take proxies (``HTTPS_PROXY``...) and ``.netrc`` from the environment.
+        allow_http: allow plain ``http://`` to a host that is not loopback.
+        session_validity: seconds a sign-in step stays answerable (Cognito's AuthSessionValidity, which the
+            client cannot read; 180 by default, as Cognito's default is 3 minutes).
+        device_name: the name ``ConfirmDevice`` gives a new device.
+    """
+
+    def __init__(
+        self,
+        pool_id: str,
+        client_id: str,
+        *,
+        client_secret: str | None = None,
+        endpoint_url: str | None = None,
+        identity_endpoint_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        region: str | None = None,
+        fips: bool = False,
+        credentials: CredentialsLike | None = None,
+        profile: str | None = None,
+        timeouts: Timeouts = Timeouts(),  # noqa: B008 - frozen value
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+        ca_bundle: str | None = None,
+        trust_env: bool = True,
+        allow_http: bool = False,
+        session_validity: float = 180.0,
+        device_name: str = "aiocognito",
+    ) -> None:
+        if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
+            raise TypeError("pool_id and client_id must be non-empty strings")
+        self.pool_id = pool_id
+        self.client_id = client_id
+        self.region = region or region_from_pool_id(pool_id)
+        self._client = ClientConfig(pool_id, client_id, client_secret)
+        endpoint_url = endpoint_url or os.environ.get(ENDPOINT_ENV) or None
+        if endpoint_url is not None:
+            endpoint_url = _checked_url(endpoint_url, allow_http=allow_http, what="endpoint_url")
+        if identity_endpoint_url is not None:
+            identity_endpoint_url = _checked_url(
+                identity_endpoint_url, allow_http=allow_http, what="identity_endpoint_url"
+            )
+        self._urls = {
+            "cognito-idp": endpoint_url or _regional_endpoint("cognito-idp", self.region, fips=fips) + "/",
+            "cognito-identity": identity_endpoint_url
+            or endpoint_url
+            or _regional_endpoint("cognito-identity", self.region, fips=fips) + "/",
+        }
+        if session_validity <= 0:
+            raise ValueError("session_validity must be positive")
+        self.session_validity = session_validity
+        self._transport = Transport(
+            session=session, timeouts=timeouts, retry=retry, ca_bundle=ca_bundle, trust_env=trust_env
+        )
+        self._signer = Signer(credentials, profile=profile)
+        self._env = Env(now=time.time, random_bytes=secrets.token_bytes, device_name=device_name)
+        # Remembered devices by username (the one typed and the one Cognito answered with).
+        self._devices: dict[str, DeviceCredentials] = {}
+
+    def __repr__(self) -> str:
+        return f"<UserPool {self.pool_id} client {self.client_id} at {self._urls['cognito-idp']}>"
+
+    @property
+    def endpoint_url(self) -> str:
+        """The ``cognito-idp`` endpoint calls go to."""
+        return self._urls["cognito-idp"]
+
+    @property
+    def has_client_secret(self) -> bool:
+        return self._client.client_secret is not None
+
+    # --- lifetime ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> UserPool:
+        await self._transport.session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session, unless it was lent."""
+        await self._transport.aclose()
+
+    # --- raw calls --------------------------------------------------------------------------------
+
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, service: str = "cognito-idp"
+    ) -> dict[str, Any]:
+        """Call any operation of ``cognito-idp`` or ``cognito-identity`` and return the reply.
+
+        Operations that botocore's model marks as unauthenticated go unsigned; the others are signed
+        with SigV4.
+
+        Raises:
+            ServiceError: the service's error, as its own subclass (``NotAuthorizedError``...).
+            TransportError: no usable reply.
+            ValueError: an unknown service or a malformed operation name.
+        """
+        info = SERVICES.get(service)
+        if info is None:
+            raise ValueError(f"unknown service {service!r}: expected 'cognito-idp' or 'cognito-identity'")
+        if not isinstance(operation, str) or not _OPERATION.fullmatch(operation):
+            raise ValueError("operation must be an operation name such as 'InitiateAuth'")
+        url = self._urls[service]
+        sign = None
+        if operation not in info.unauthenticated:
+            signer, region, signing_name = self._signer, self.region, info.signing_name
+
+            async def sign(url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+                return await signer.sign(signing_name, region, url, headers, body)
+
+        return await self._transport.post_json(
+            url,
+            f"{info.target_prefix}.{operation}",
+            params,
+            operation=operation,
+            repeatable=is_repeatable(operation),
+            sign=sign,
+        )
+
+    async def _perform(self, effect: Call) -> Any:
+        return await self.call(effect.operation, effect.params, service=effect.service)
+
+    # --- sign-in ----------------------------------------------------------------------------------
+
+    async def sign_in(
+        self,
+        username: str,
+        password: str | None = None,
+        *,
+        flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
+        preferred_challenge: str | None = None,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+        on_challenge: ChallengeHandler | None = None,
+    ) -> SignInStep:
+        """Sign a user in: the first step, or ``DONE`` with the user.
+
+        Args:
+            username: the username, or an alias (e-mail, phone) where the pool allows one.
+            password: the password (not needed for CUSTOM_AUTH without SRP, or USER_AUTH with a
+                passwordless first factor).
+            flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``CUSTOM_AUTH`` (with SRP first when a
+                password is given), ``USER_AUTH`` (choice-based) or ``ADMIN_USER_PASSWORD_AUTH`` (signed).
+            preferred_challenge: USER_AUTH's PREFERRED_CHALLENGE (``PASSWORD_SRP``, ``EMAIL_OTP``...).
+            client_metadata: sent with every call of the sign-in, for Lambda triggers.
+            user_context: the end user (an IP address, or a :class:`UserContext`), sent as UserContextData.
+            on_challenge: ``async def handler(step)`` returning the answer to each step; without it the
+                first step that needs an answer is returned.
+
+        Raises:
+            NotAuthorizedError: wrong username or password (never retried: Cognito locks users out).
+            ServiceError, TransportError, ProtocolError: see :meth:`call`.
+        """
+        try:
+            auth_flow = AuthFlow(flow)
+        except ValueError:
+            raise ValueError(f"unknown flow {flow!r}: one of {[f.value for f in AuthFlow]}") from None
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        if isinstance(user_context, str):
+            user_context = UserContext(ip_address=user_context)
+        ctx = SignInContext(
+            username=username,
+            flow=auth_flow,
+            client_metadata=dict(client_metadata) if client_metadata else None,
+            user_context=user_context,
+            preferred_challenge=preferred_challenge,
+            password=password,
+            device=self._devices.get(username),
+        )
+        outcome = await driver.drive(start_sign_in(self._client, ctx, self._env), self._perform)
+        step = self._step(outcome, username)
+        if on_challenge is None:
+            return step
+        for _ in range(_MAX_HANDLER_ROUNDS):
+            if step._challenge is None:
+                return step
+            answer = await on_challenge(step)
+            step = await step.respond(answer)
+        raise ProtocolError("too many sign-in rounds", step=str(step.name))
+
+    def resume(self, data: str | bytes | Mapping[str, Any]) -> SignInStep:
+        """A step kept with :meth:`SignInStep.to_json`, ready to answer again.
+
+        Raises:
+            StepDataError: the data is not a step.
+            SessionExpiredError: the step has expired.
+        """
+        challenge, expires_at = SignInStep.parse_json(data)
+        ctx = challenge.context
+        assert ctx is not None
+        device = self._devices.get(ctx.username)
+        if device is not None:
+            challenge = replace(challenge, context=replace(ctx, device=device))
+        step = SignInStep.from_challenge(challenge, expires_at=expires_at, responder=self)
+        step.check_not_expired(self._env.now())
+        return step
+
+    async def _answer(self, step: SignInStep, answer: Answer) -> SignInStep:
+        step.check_not_expired(self._env.now())
+        challenge = step._challenge
+        if challenge is None:
+            raise ValueError(f"a {step.name.value} step takes no answer")
+        flow = answer_challenge(self._client, challenge, answer, self._env)
+        outcome = await driver.drive(flow, self._perform)
+        return self._step(outcome, challenge.context.username if challenge.context else step.username)
+
+    def _step(self, outcome: Outcome, typed_username: str) -> SignInStep:
+        if isinstance(outcome, Stopped):
+            name = (
+                StepName.CONFIRM_SIGN_UP if outcome.reason == "CONFIRM_SIGN_UP" else StepName.RESET_PASSWORD
+            )
+            return SignInStep(name=name, username=outcome.username, error=outcome.error)
+        if outcome.device_forgotten:
+            self._forget_device(typed_username)
+        if isinstance(outcome, Challenge):
+            expires_at = self._env.now() + self.session_validity if outcome.session else None
+            try:
+                return SignInStep.from_challenge(outcome, expires_at=expires_at, responder=self)
+            except KeyError:
+                raise ProtocolError(f"unknown challenge {outcome.challenge_name!r}", step="sign-in") from None
+        return self._signed(outcome, typed_username)
+
+    def _signed(self, outcome: Signed, typed_username: str) -> SignInStep:
+        tokens = TokenSet.from_result(outcome.result, now=self._env.now())
+        username = tokens.username or outcome.username
+        device = outcome.device
+        if device is not None:
+            for name in {typed_username, username, outcome.username}:
+                self._devices[name] = device
+        user = User(self, username, tokens, device=device)
+        remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
+        return SignInStep(name=StepName.DONE, username=username, user=user, device_remembered=remembered)
+
+    def _forget_device(self, username: str) -> None:
+        device = self._devices.pop(username, None)
+        if device is not None:
+            for name in [n for n, d in self._devices.items() if d == device]:
+                del self._devices[name]
+
+    def remembered_device(self, username: str) -> DeviceCredentials | None:
+        """The device remembered for ``username`` in this pool object, if any."""
+        return self._devices.get(username)
+
+    def remember_device_credentials(self, username: str, device: DeviceCredentials) -> None:
+        """Remember a device for ``username``, so its next sign-ins use device SRP."""
+        self._devices[username] = device

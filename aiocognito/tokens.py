@@ -1,0 +1,133 @@
+"""Token values: the id, access and refresh tokens of a signed-in user, with their claims and expiry.
+
+Claims are decoded without checking the signature: these tokens came straight from Cognito over TLS.
+To trust a token a client sent you, use :class:`aiocognito.TokenVerifier`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ProtocolError
+
+__all__ = ["TokenSet", "decode_claims"]
+
+
+def decode_claims(token: str, *, name: str = "token") -> dict[str, Any]:
+    """The payload of a JWT, not verified.
+
+    Raises:
+        ProtocolError: the token is not a JWT with a JSON object payload. The message never holds the token.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        raise ProtocolError("not a JWT", step=name)
+    payload = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw)
+    except ValueError:
+        raise ProtocolError("JWT payload is not base64url JSON", step=name) from None
+    if not isinstance(claims, dict):
+        raise ProtocolError("JWT payload is not an object", step=name)
+    return claims
+
+
+def _int_claim(claims: Mapping[str, Any], name: str, token_name: str) -> int:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError("missing or not a number", step=token_name, field=name)
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """A user's tokens.
+
+    Attributes:
+        id_token, access_token, refresh_token: the JWTs (the refresh token is opaque).
+        expires_at: when the access token expires, epoch seconds by Cognito's clock.
+        clock_drift: local time minus Cognito's time at issue, in seconds (from the token's ``iat``).
+        token_type: ``"Bearer"``.
+    """
+
+    id_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_at: float
+    issued_at: float
+    clock_drift: float = 0.0
+    token_type: str = "Bearer"
+    id_claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    access_claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_result(
+        cls, result: Mapping[str, Any], *, now: float, refresh_token: str | None = None
+    ) -> TokenSet:
+        """Tokens from Cognito's ``AuthenticationResult``; ``refresh_token`` keeps the old one on a refresh
+        that did not rotate it.
+
+        Raises:
+            ProtocolError: a token is missing or malformed.
+        """
+        tokens: dict[str, str] = {}
+        for wire in ("IdToken", "AccessToken"):
+            value = result.get(wire)
+            if not isinstance(value, str) or not value:
+                raise ProtocolError("missing or not a string", step="AuthenticationResult", field=wire)
+            tokens[wire] = value
+        new_refresh = result.get("RefreshToken")
+        if new_refresh is not None and not isinstance(new_refresh, str):
+            raise ProtocolError("not a string", step="AuthenticationResult", field="RefreshToken")
+        access_claims = decode_claims(tokens["AccessToken"], name="AccessToken")
+        id_claims = decode_claims(tokens["IdToken"], name="IdToken")
+        issued_at = _int_claim(access_claims, "iat", "AccessToken")
+        expires_at = _int_claim(access_claims, "exp", "AccessToken")
+        token_type = result.get("TokenType", "Bearer")
+        return cls(
+            id_token=tokens["IdToken"],
+            access_token=tokens["AccessToken"],
+            refresh_token=new_refresh or refresh_token,
+            expires_at=expires_at,
+            issued_at=issued_at,
+            clock_drift=now - issued_at,
+            token_type=token_type if isinstance(token_type, str) else "Bearer",
+            id_claims=id_claims,
+            access_claims=access_claims,
+        )
+
+    def seconds_left(self, *, now: float) -> float:
+        """Seconds until the access token expires, local clock corrected for the drift at issue."""
+        return self.expires_at - (now - self.clock_drift)
+
+    def is_valid(self, *, now: float, margin: float = 0.0) -> bool:
+        """Whether the access (and id) token is still good for at least ``margin`` seconds."""
+        return self.seconds_left(now=now) > margin
+
+    @property
+    def username(self) -> str | None:
+        """``username`` of the access token: the name Cognito knows the user by."""
+        value = self.access_claims.get("username") or self.id_claims.get("cognito:username")
+        return value if isinstance(value, str) else None
+
+    @property
+    def sub(self) -> str | None:
+        value = self.access_claims.get("sub") or self.id_claims.get("sub")
+        return value if isinstance(value, str) else None
+
+    def authentication_result(self) -> dict[str, Any]:
+        """Cognito's ``AuthenticationResult`` form of these tokens (``ExpiresIn`` as of issue time)."""
+        result: dict[str, Any] = {
+            "IdToken": self.id_token,
+            "AccessToken": self.access_token,
+            "ExpiresIn": int(self.expires_at - self.issued_at),
+            "TokenType": self.token_type,
+        }
+        if self.refresh_token is not None:
+            result["RefreshToken"] = self.refresh_token
+        return result

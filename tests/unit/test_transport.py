@@ -1,0 +1,386 @@
+"""The transport against small real HTTP servers on 127.0.0.1: errors, retries, timeouts, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+import aiocognito
+from aiocognito import RetryPolicy, Timeouts, UserPool
+
+POOL_ID = "us-east-1_Abc123456"
+CLIENT_ID = "client123"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Scripted:
+    """An HTTP server answering each request with the next handler of ``script`` (the last repeats)."""
+
+    url: str = ""
+    script: list[Handler] = field(default_factory=list)
+    hits: list[dict[str, Any]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.hits.append({"headers": dict(request.headers), "body": body})
+        handler = self.script[min(len(self.hits), len(self.script)) - 1]
+        return await handler(request)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Scripted]:
+    scripted = Scripted()
+    app = web.Application()
+    app.router.add_post("/", scripted.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    scripted.url = f"http://127.0.0.1:{port}"
+    yield scripted
+    await runner.cleanup()
+
+
+def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        text = body if isinstance(body, str) else json.dumps(body)
+        return web.Response(
+            text=text,
+            status=status,
+            headers={"x-amzn-RequestId": "req-1", **(headers or {})},
+            content_type="application/x-amz-json-1.1" if not isinstance(body, str) else "text/html",
+        )
+
+    return handler
+
+
+def error(code: str, message: str = "boom", status: int = 400) -> Handler:
+    return reply({"__type": code, "message": message}, status)
+
+
+def slow(seconds: float) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(seconds)
+        return web.json_response({})
+
+    return handler
+
+
+FAST_RETRY = RetryPolicy(max_attempts=4, budget=10.0, base_delay=0.001, max_delay=0.002)
+
+
+def make_pool(url: str, **kwargs: Any) -> UserPool:
+    kwargs.setdefault("retry", FAST_RETRY)
+    return UserPool(POOL_ID, CLIENT_ID, endpoint_url=url, **kwargs)
+
+
+async def test_request_shape_and_reply(server: Scripted) -> None:
+    server.script = [reply({"UserSub": "abc", "UserConfirmed": False})]
+    async with make_pool(server.url) as pool:
+        answer = await pool.call("SignUp", {"ClientId": CLIENT_ID, "Username": "u", "Password": "P4ssword!"})
+    assert answer == {"UserSub": "abc", "UserConfirmed": False}
+    headers = server.hits[0]["headers"]
+    assert headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert headers["X-Amz-Target"] == "AWSCognitoIdentityProviderService.SignUp"
+    assert headers["User-Agent"].startswith(f"aiocognito/{aiocognito.__version__}")
+    assert "Authorization" not in headers  # SignUp is unauthenticated in the model
+    assert json.loads(server.hits[0]["body"]) == {
+        "ClientId": CLIENT_ID,
+        "Username": "u",
+        "Password": "P4ssword!",
+    }
+
+
+async def test_identity_service_target(server: Scripted) -> None:
+    server.script = [reply({"IdentityId": "us-east-1:1"})]
+    async with make_pool(server.url) as pool:
+        answer = await pool.call("GetId", {"IdentityPoolId": "us-east-1:x"}, service="cognito-identity")
+    assert answer["IdentityId"] == "us-east-1:1"
+    assert server.hits[0]["headers"]["X-Amz-Target"] == "AWSCognitoIdentityService.GetId"
+
+
+@pytest.mark.parametrize(
+    ("wire", "cls"),
+    [
+        ("NotAuthorizedException", aiocognito.NotAuthorizedError),
+        ("com.amazonaws.cognito#ResourceNotFoundException", aiocognito.ResourceNotFoundError),
+        ("UserNotFoundException:http://internal.amazon.com/coral/", aiocognito.UserNotFoundError),
+        ("aws.cognito#CodeMismatchException:extra", aiocognito.CodeMismatchError),
+    ],
+)
+async def test_error_code_parsing(server: Scripted, wire: str, cls: type[aiocognito.ServiceError]) -> None:
+    server.script = [error(wire, "Incorrect username or password.")]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(cls) as caught:
+            await pool.call("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": CLIENT_ID})
+    err = caught.value
+    assert err.code == wire.split(":")[0].rsplit("#")[-1]
+    assert err.message == "Incorrect username or password."
+    assert err.status == 400
+    assert err.request_id == "req-1"
+    assert isinstance(err, aiocognito.ServiceError)
+    assert isinstance(err, aiocognito.CognitoError)
+    assert len(server.hits) == 1  # never retried
+
+
+async def test_error_code_from_header_when_body_has_none(server: Scripted) -> None:
+    server.script = [reply({"message": "nope"}, 400, {"x-amzn-ErrorType": "InvalidParameterException:"})]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.InvalidParameterError):
+            await pool.call("GetUser", {"AccessToken": "t"})
+
+
+async def test_unknown_code_gives_plain_service_error(server: Scripted) -> None:
+    server.script = [error("BrandNewException", "new")]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.ServiceError) as caught:
+            await pool.call("GetUser", {"AccessToken": "t"})
+    assert type(caught.value) is aiocognito.ServiceError
+    assert caught.value.code == "BrandNewException"
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        reply("<html><body><h1>502 Bad Gateway</h1></body></html>", 502),
+        reply("", 500),
+        reply('{"__type": "Internal', 500),
+        reply("<html>captive portal</html>", 200),
+    ],
+    ids=["proxy-502-html", "empty-500", "truncated-json", "html-200"],
+)
+async def test_non_json_reply_is_transport_error(server: Scripted, handler: Handler) -> None:
+    server.script = [handler]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.TransportError) as caught:
+            await pool.call("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": CLIENT_ID})
+    assert caught.value.status in (500, 502, 200)
+    assert caught.value.excerpt
+    assert len(server.hits) == 1  # InitiateAuth is never repeated after it was sent
+
+
+async def test_json_that_is_not_an_object_is_protocol_error(server: Scripted) -> None:
+    server.script = [reply([1, 2])]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.ProtocolError):
+            await pool.call("GetUser", {"AccessToken": "t"})
+
+
+async def test_5xx_is_retried_for_reads_only(server: Scripted) -> None:
+    server.script = [reply("<html>bad gateway</html>", 502), reply({"Username": "alice"})]
+    async with make_pool(server.url) as pool:
+        assert await pool.call("GetUser", {"AccessToken": "t"}) == {"Username": "alice"}
+    assert len(server.hits) == 2
+
+
+async def test_internal_error_not_retried_for_initiate_auth(server: Scripted) -> None:
+    server.script = [error("InternalErrorException", "oops", 500), reply({})]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.InternalErrorError):
+            await pool.call("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": CLIENT_ID})
+    assert len(server.hits) == 1
+
+
+async def test_throttled_twice_then_answered(server: Scripted) -> None:
+    throttle = error("TooManyRequestsException", "Rate exceeded")
+    server.script = [throttle, throttle, reply({"ChallengeName": "PASSWORD_VERIFIER"})]
+    async with make_pool(server.url) as pool:
+        answer = await pool.call("InitiateAuth", {"AuthFlow": "USER_SRP_AUTH", "ClientId": CLIENT_ID})
+    assert answer == {"ChallengeName": "PASSWORD_VERIFIER"}
+    assert len(server.hits) == 3
+
+
+async def test_throttling_gives_up_after_max_attempts(server: Scripted) -> None:
+    server.script = [error("TooManyRequestsException", "Rate exceeded")]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.TooManyRequestsError):
+            await pool.call("GetUser", {"AccessToken": "t"})
+    assert len(server.hits) == FAST_RETRY.max_attempts
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "LimitExceededException",
+        "NotAuthorizedException",
+        "CodeMismatchException",
+        "TooManyFailedAttemptsException",
+    ],
+)
+async def test_never_retried_codes(server: Scripted, code: str) -> None:
+    server.script = [error(code), reply({})]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.ServiceError) as caught:
+            await pool.call("GetUser", {"AccessToken": "t"})
+    assert caught.value.code == code
+    assert not caught.value.retryable
+    assert len(server.hits) == 1
+
+
+async def test_timeout_after_send_not_retried_for_auth(server: Scripted) -> None:
+    server.script = [slow(2.0)]
+    async with make_pool(server.url, timeouts=Timeouts(connect=1.0, total=0.2)) as pool:
+        with pytest.raises(aiocognito.TransportError, match="timed out"):
+            await pool.call("RespondToAuthChallenge", {"ClientId": CLIENT_ID, "ChallengeName": "SMS_MFA"})
+    assert len(server.hits) == 1
+
+
+async def test_timeout_retried_for_reads(server: Scripted) -> None:
+    server.script = [slow(2.0), reply({"Username": "alice"})]
+    async with make_pool(server.url, timeouts=Timeouts(connect=1.0, total=0.2)) as pool:
+        assert await pool.call("GetUser", {"AccessToken": "t"}) == {"Username": "alice"}
+    assert len(server.hits) == 2
+
+
+async def test_connection_refused_is_retried_even_for_auth(caplog: pytest.LogCaptureFixture) -> None:
+    with socket_closed_port() as port:
+        pool = make_pool(f"http://127.0.0.1:{port}")
+        caplog.set_level(logging.DEBUG, logger="aiocognito")
+        async with pool:
+            with pytest.raises(aiocognito.TransportError) as caught:
+                await pool.call("InitiateAuth", {"AuthFlow": "USER_SRP_AUTH", "ClientId": CLIENT_ID})
+    assert caught.value.sent is False
+    retries = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(retries) == FAST_RETRY.max_attempts - 1
+
+
+async def test_budget_bounds_retries(server: Scripted) -> None:
+    server.script = [error("TooManyRequestsException")]
+    policy = RetryPolicy(max_attempts=100, budget=0.3, base_delay=0.05, max_delay=0.05)
+    async with make_pool(server.url, retry=policy) as pool:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(aiocognito.TooManyRequestsError):
+            await pool.call("GetUser", {"AccessToken": "t"})
+        assert asyncio.get_running_loop().time() - started < 2.0
+    assert 1 < len(server.hits) < 100
+
+
+async def test_cancelling_a_call_cancels_its_retries(server: Scripted) -> None:
+    server.script = [error("TooManyRequestsException")]
+    policy = RetryPolicy(max_attempts=50, budget=30.0, base_delay=0.2, max_delay=0.2)
+    async with make_pool(server.url, retry=policy) as pool:
+        task = asyncio.create_task(pool.call("GetUser", {"AccessToken": "t"}))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        hits = len(server.hits)
+        await asyncio.sleep(0.5)
+        assert len(server.hits) == hits  # nothing goes on in the background
+
+
+async def test_lent_session_is_not_closed(server: Scripted) -> None:
+    server.script = [reply({})]
+    async with aiohttp.ClientSession() as session:
+        async with make_pool(server.url, session=session) as pool:
+            await pool.call("GetUser", {"AccessToken": "t"})
+        assert not session.closed
+    async with make_pool(server.url) as own:
+        await own.call("GetUser", {"AccessToken": "t"})
+        session = await own._transport.session()
+    assert session.closed
+
+
+async def test_closed_pool_refuses_calls(server: Scripted) -> None:
+    pool = make_pool(server.url)
+    await pool.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await pool.call("GetUser", {"AccessToken": "t"})
+
+
+def test_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIOCOGNITO_ENDPOINT_URL", raising=False)
+    assert UserPool("eu-west-1_abc", "c").endpoint_url == "https://cognito-idp.eu-west-1.amazonaws.com/"
+    cn = UserPool("cn-north-1_abc", "c")
+    assert cn.endpoint_url == "https://cognito-idp.cn-north-1.amazonaws.com.cn/"
+    fips = UserPool("us-east-1_abc", "c", fips=True)
+    assert fips.endpoint_url == "https://cognito-idp-fips.us-east-1.amazonaws.com/"
+    gov = UserPool("us-gov-west-1_abc", "c")
+    assert gov.endpoint_url.startswith("https://cognito-idp") and gov.endpoint_url.endswith("amazonaws.com/")
+    with pytest.raises(ValueError, match="plain http"):
+        UserPool("us-east-1_abc", "c", endpoint_url="http://cognito.example.com")
+    assert UserPool("us-east-1_abc", "c", endpoint_url="http://example.com", allow_http=True)
+    assert (
+        UserPool("us-east-1_abc", "c", endpoint_url="http://[::1]:9229").endpoint_url == "http://[::1]:9229/"
+    )
+    monkeypatch.setenv("AIOCOGNITO_ENDPOINT_URL", "http://localhost:9229")
+    local = UserPool("us-east-1_abc", "c")
+    assert local.endpoint_url == "http://localhost:9229/"
+    assert local._urls["cognito-identity"] == "http://localhost:9229/"
+    with pytest.raises(ValueError, match="pool id"):
+        UserPool("nonsense", "c")
+
+
+async def test_debug_log_shows_call_and_no_secrets(
+    server: Scripted, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_values = ["Sup3rSecretPassw0rd!", "s3cr3t-client-secret-value", "eyJraWQiOiJ0b2tlbi12YWx1ZSJ9"]
+    server.script = [error("NotAuthorizedException", "Incorrect username or password.")]
+    caplog.set_level(logging.DEBUG, logger="aiocognito")
+    pool = make_pool(server.url, client_secret=secret_values[1])
+    async with pool:
+        with pytest.raises(aiocognito.NotAuthorizedError) as caught:
+            await pool.call(
+                "InitiateAuth",
+                {
+                    "AuthFlow": "USER_PASSWORD_AUTH",
+                    "ClientId": CLIENT_ID,
+                    "AuthParameters": {
+                        "USERNAME": "u",
+                        "PASSWORD": secret_values[0],
+                        "SECRET_HASH": secret_values[2],
+                    },
+                },
+            )
+    record = next(r for r in caplog.records if "InitiateAuth" in r.getMessage())
+    text = record.getMessage()
+    assert (
+        "status=400" in text and "attempt=1" in text and "request_id=req-1" in text and "latency_ms=" in text
+    )
+    everything = caplog.text + repr(pool) + repr(caught.value) + str(caught.value) + repr(pool._transport)
+    for value in secret_values:
+        assert value not in everything
+
+
+class socket_closed_port:
+    """A port on 127.0.0.1 that nothing listens on."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        port: int = self.sock.getsockname()[1]
+        self.sock.close()
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_backoff_is_capped_full_jitter() -> None:
+    policy = RetryPolicy(base_delay=0.1, max_delay=1.0)
+    rng = random.Random(7)
+    for attempt in range(1, 12):
+        wait = policy.backoff(attempt, rng)
+        assert 0 <= wait <= min(1.0, 0.1 * 2 ** (attempt - 1))
+
+
+async def test_request_bodies_are_checked_against_botocore(server: Scripted) -> None:
+    # The autouse fixture in conftest.py validates every body; prove it is in force.
+    server.script = [reply({})]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(AssertionError, match="botocore's model"):
+            await pool.call("GetUser", {"AccesToken": "misspelt"})
+    assert not server.hits
