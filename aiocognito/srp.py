@@ -31,7 +31,7 @@ Size of the secret exponent ``a`` (:data:`EPHEMERAL_BYTES` = 80, i.e. 640 bits):
 * The exponent of ``S`` is ``a + u*x``, where ``u*x`` (about 512 bits) depends on the password.
   Exponentiation time depends on the exponent, so that sum only hides ``u*x`` when ``a`` is clearly
   longer: with ``a`` uniform on 640 bits the distribution of ``a + u*x`` is within statistical
-  distance ``2**-128`` of one that does not depend on ``x``, and its bit length is ``a``'s.
+  distance ``2**-128`` of one that does not depend on ``x``, and its length is ``a``'s (but a carry).
 * ``g^x`` has a password-dependent exponent that nothing masks and that repeats at every sign-in
   of the user (the salt is fixed), so the time between the server's challenge and the client's
   answer could be averaged over sign-ins. With gmpy2 it therefore uses ``powmod_sec`` (GMP's
@@ -40,20 +40,22 @@ Size of the secret exponent ``a`` (:data:`EPHEMERAL_BYTES` = 80, i.e. 640 bits):
 * amazon-cognito-identity-js and pycognito draw 1024 bits. The server does not see the size.
 
 Measured CPU time of one whole sign-in computation (``A``, then ``x``, ``u``, ``S``, HKDF and the
-signature) on the development machine (AMD EPYC, Python 3.11, gmpy2 2.3.2, GMP in the wheel):
+signature; ``benchmarks/bench_srp.py``, median of 5 x 200) on the development machine (AMD EPYC,
+Python 3.11.7, gmpy2 2.3.2 wheel):
 
-=========  ===================================  ==================  =========================
-``a``      powmod (``g^x`` with powmod_sec)      all powmod          all powmod_sec
-=========  ===================================  ==================  =========================
-640 bits   3.6 ms                                3.1 ms              5.5 ms
-768 bits   4.2 ms                                3.6 ms              6.6 ms
-1024 bits  5.1 ms                                4.6 ms              8.5 ms
-=========  ===================================  ==================  =========================
+=========  ===================================  ==========  ==============
+``a``      powmod, ``g^x`` powmod_sec (chosen)  all powmod  all powmod_sec
+=========  ===================================  ==========  ==============
+640 bits   4.2 ms                               3.7 ms      6.0 ms
+768 bits   4.9 ms                               4.4 ms      7.0 ms
+1024 bits  6.2 ms                               5.7 ms      9.0 ms
+=========  ===================================  ==========  ==============
 
-640 bits with ``powmod_sec`` for ``g^x`` is the choice: it meets the ~4 ms budget, keeps the
-exponent of ``S`` 128 bits longer than ``u*x`` and the password-only exponent constant-time.
-pycognito (pure ``pow()``, 1024 bits) costs 39 ms on the same machine; this module with pure
-``pow()`` (no gmpy2) costs about 28 ms and is variable-time throughout (``HAVE_GMPY2`` tells).
+640 bits with ``powmod_sec`` for ``g^x`` is the choice: about the ~4 ms budget, the exponent of
+``S`` 128 bits longer than ``u*x``, and the password-only exponent constant-time for 0.5 ms. (The
+rest of the work, hashing and hex, is 0.02 ms; ``mpz`` conversions are negligible.) On the same
+machine pycognito 2024.5.1 (``pow()``, 1024 bits) costs 44 ms, and this module without gmpy2
+(``pow()`` throughout, variable-time; :data:`HAVE_GMPY2` is then false) 29 ms.
 ``benchmarks/bench_srp.py`` repeats the comparison.
 """
 

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,6 +40,8 @@ USER_AGENT = f"aiocognito/{__version__} aiohttp/{aiohttp.__version__}"
 
 _CONTENT_TYPE = "application/x-amz-json-1.1"
 _EXCERPT_CHARS = 120
+_XML_CODE = re.compile(rb"<Code>([A-Za-z0-9_.:#-]{1,128})</Code>")
+_XML_MESSAGE = re.compile(rb"<Message>([^<]{0,1024})</Message>")
 
 #: Signs one request: (url, headers, body) -> headers to send. Provided by :mod:`aiocognito.signing`.
 SignHook = Callable[[str, dict[str, str], bytes], Awaitable[dict[str, str]]]
@@ -260,6 +263,21 @@ def _parse_reply(
     try:
         reply = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
+        xml_code = _XML_CODE.search(raw) if status >= 400 else None
+        if xml_code is not None:
+            # An AWS XML error (a gateway's authentication errors come this way).
+            xml_message = _XML_MESSAGE.search(raw)
+            text = xml_message.group(1).decode("utf-8", "replace") if xml_message else ""
+            xml_error = error_from_reply(
+                xml_code.group(1).decode("utf-8", "replace"),
+                text,
+                status=status,
+                request_id=request_id,
+                operation=operation,
+            )
+            if xml_error.throttling or status >= 500:
+                raise _Failure(xml_error, sent=True, throttled=xml_error.throttling) from None
+            raise xml_error from None
         error = TransportError(
             "reply is not Cognito JSON", status=status, excerpt=_excerpt(raw), operation=operation
         )

@@ -384,3 +384,18 @@ async def test_request_bodies_are_checked_against_botocore(server: Scripted) -> 
         with pytest.raises(AssertionError, match="botocore's model"):
             await pool.call("GetUser", {"AccesToken": "misspelt"})
     assert not server.hits
+
+
+async def test_aws_xml_error_is_parsed_and_4xx_not_retried(server: Scripted) -> None:
+    xml = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+        "<Message>The request signature we calculated does not match</Message></Error></ErrorResponse>"
+    )
+    server.script = [reply(xml, 403)]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(aiocognito.ServiceError) as caught:
+            await pool.call("GetUser", {"AccessToken": "t"})
+    assert caught.value.code == "SignatureDoesNotMatch"
+    assert caught.value.status == 403
+    assert "does not match" in caught.value.message
+    assert len(server.hits) == 1

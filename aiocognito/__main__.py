@@ -1,0 +1,8 @@
+"""``python -m aiocognito``: the command line (see :mod:`aiocognito.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

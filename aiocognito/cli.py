@@ -1,0 +1,358 @@
+"""The ``aiocognito`` command line (``python -m aiocognito`` or the ``aiocognito`` console script).
+
+Each command is one small function taking the parsed arguments and returning an exit status, registered
+with the function that declares its arguments in :data:`_COMMANDS`; :func:`main` builds the parser from
+that table and turns the errors a user meets into one line on stderr.
+
+Exit status: 0 on success, 1 on a failure (``Code: message`` on stderr, never a traceback, never a
+secret), 2 on a usage error (argparse), 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._version import __version__
+from .errors import CognitoError, ServiceError
+from .flows import AuthFlow
+from .pool import ENDPOINT_ENV, UserPool
+from .steps import NewPassword, SignInStep, StepName
+
+__all__ = ["main"]
+
+_T = TypeVar("_T")
+
+_EXIT_OK = 0
+_EXIT_FAILED = 1
+_EXIT_INTERRUPTED = 130
+
+
+class _CliError(Exception):
+    """A failure of the command line itself (missing input...), shown as ``code: message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- where answers come from ------------------------------------------------------------------------
+
+
+class _Inputs:
+    """The answers of one sign-in: ``--code`` values in order, lines of stdin, or prompts on a terminal.
+
+    Prompts are only shown when stdin is a terminal, so a script never hangs on a question; they go to
+    stderr (and passwords through :func:`getpass.getpass`, without echo), keeping stdout for the result.
+    """
+
+    def __init__(self, codes: Sequence[str]) -> None:
+        self._codes = list(codes)
+
+    @staticmethod
+    def interactive() -> bool:
+        return sys.stdin.isatty()
+
+    def stdin_line(self, what: str, option: str) -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise _CliError("MissingInput", f"{option} was given but stdin ended before {what}")
+        return line.rstrip("\r\n")
+
+    def secret(self, prompt: str, what: str, option: str) -> str:
+        if not self.interactive():
+            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use {option}")
+        try:
+            return getpass.getpass(prompt, stream=sys.stderr)
+        except EOFError:
+            raise _CliError("MissingInput", f"stdin ended before {what}") from None
+
+    def line(self, prompt: str, what: str) -> str:
+        if not self.interactive():
+            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal")
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise _CliError("MissingInput", f"stdin ended before {what}")
+        return line.strip()
+
+    def code(self, prompt: str, what: str) -> str:
+        """The next ``--code`` value, else an answer typed at the terminal."""
+        if self._codes:
+            return self._codes.pop(0)
+        if not self.interactive():
+            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use --code")
+        return self.line(prompt, what)
+
+
+# --- sign-in ------------------------------------------------------------------------------------------
+
+_CODE_STEPS = frozenset(
+    {
+        StepName.CONFIRM_SIGN_IN_WITH_SMS_CODE,
+        StepName.CONFIRM_SIGN_IN_WITH_TOTP_CODE,
+        StepName.CONFIRM_SIGN_IN_WITH_EMAIL_CODE,
+        StepName.CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE,
+        StepName.CONTINUE_SIGN_IN_WITH_TOTP_SETUP,
+    }
+)
+_CHOICE_STEPS = frozenset(
+    {
+        StepName.CONTINUE_SIGN_IN_WITH_MFA_SELECTION,
+        StepName.CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION,
+        StepName.CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION,
+    }
+)
+# Flows that may start without a password: it is then asked for only if a step needs it.
+_PASSWORD_OPTIONAL = frozenset({AuthFlow.CUSTOM_AUTH, AuthFlow.USER_AUTH})
+
+
+def _label(step: SignInStep) -> str:
+    """The step's name and, for a code, where Cognito sent it (the destination is masked by Cognito)."""
+    text = step.name.value
+    delivery = step.code_delivery
+    if delivery is not None and (delivery.destination or delivery.medium):
+        text += f" (code sent to {delivery.destination or '?'}"
+        text += f" by {delivery.medium})" if delivery.medium else ")"
+    if step.name is StepName.CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE and step.custom_parameters:
+        text += f" {json.dumps(dict(step.custom_parameters), sort_keys=True)}"
+    return text
+
+
+@dataclass
+class _SignInAnswers:
+    """Answers each sign-in step from the command line's inputs (the ``on_challenge`` handler)."""
+
+    inputs: _Inputs
+    password: str | None
+    new_password_stdin: bool
+
+    async def __call__(self, step: SignInStep) -> str | NewPassword:
+        return self.answer(step)
+
+    def answer(self, step: SignInStep) -> str | NewPassword:
+        name = step.name
+        if name is StepName.CONTINUE_SIGN_IN_WITH_TOTP_SETUP:
+            # The user enrols an authenticator app from this URI, then types its first code.
+            print(
+                f"Add this key to your authenticator app: {step.totp_uri(issuer='aiocognito')}",
+                file=sys.stderr,
+            )
+        if name in _CODE_STEPS:
+            return self.inputs.code(f"{_label(step)}: ", f"a code for {name.value}")
+        if name in _CHOICE_STEPS:
+            options = step.allowed_mfa_types or step.available_challenges
+            shown = f" [{', '.join(options)}]" if options else ""
+            return self.inputs.code(f"{name.value}{shown}: ", f"a choice for {name.value}")
+        if name is StepName.CONTINUE_SIGN_IN_WITH_EMAIL_SETUP:
+            return self.inputs.code(f"{name.value} (e-mail address): ", f"an e-mail address for {name.value}")
+        if name is StepName.CONFIRM_SIGN_IN_WITH_PASSWORD:
+            if self.password is None:
+                self.password = self.inputs.secret("Password: ", "the password", "--password-stdin")
+            return self.password
+        if name is StepName.CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED:
+            return self._new_password(step)
+        raise _CliError("UnsupportedStep", f"the command line cannot answer {name.value}")
+
+    def _new_password(self, step: SignInStep) -> NewPassword:
+        option = "--new-password-stdin"
+        if self.new_password_stdin:
+            password = self.inputs.stdin_line("the new password", option)
+        else:
+            password = self.inputs.secret("New password: ", "a new password", option)
+            if self.inputs.secret("New password again: ", "a new password", option) != password:
+                raise _CliError("PasswordMismatch", "the two new passwords differ")
+        attributes = {
+            attribute: self.inputs.line(f"{attribute}: ", f"the attribute {attribute}")
+            for attribute in step.required_attributes
+            if attribute not in step.user_attributes
+        }
+        return NewPassword(password, attributes)
+
+
+def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pool-id", required=True, help="the user pool id (us-east-1_AbC123)")
+    parser.add_argument("--client-id", required=True, help="the app client id")
+    parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
+    parser.add_argument(
+        "--endpoint-url",
+        help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else AWS)",
+    )
+    parser.add_argument("--username", required=True, help="the username, or an alias (e-mail...)")
+    parser.add_argument(
+        "--flow",
+        type=AuthFlow,
+        choices=list(AuthFlow),
+        default=AuthFlow.USER_SRP_AUTH,
+        metavar="FLOW",
+        help="the sign-in flow: %(choices)s (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="the answer to the next step that asks for one, in order (repeat it for several steps): "
+        "an MFA code (SMS, TOTP, e-mail), a custom challenge answer, the MFA type to choose or to set "
+        "up (TOTP, SMS, EMAIL), the first factor (PASSWORD_SRP, EMAIL_OTP...), or the e-mail address "
+        "of e-mail MFA set-up; without it each is asked on the terminal",
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password as the first line of stdin instead of asking for it",
+    )
+    parser.add_argument(
+        "--new-password-stdin",
+        action="store_true",
+        help="if a new password is required, read it as the next line of stdin (after the password "
+        "when --password-stdin is given) instead of asking for it",
+    )
+
+
+async def _sign_in_async(args: argparse.Namespace) -> int:
+    flow: AuthFlow = args.flow
+    inputs = _Inputs(args.code)
+    password: str | None = None
+    if args.password_stdin:
+        password = inputs.stdin_line("the password", "--password-stdin")
+    elif flow not in _PASSWORD_OPTIONAL:
+        password = inputs.secret("Password: ", "the password", "--password-stdin")
+    answers = _SignInAnswers(inputs, password, args.new_password_stdin)
+    async with UserPool(
+        args.pool_id,
+        args.client_id,
+        client_secret=args.client_secret,
+        endpoint_url=args.endpoint_url,
+    ) as pool:
+        step = await pool.sign_in(args.username, password, flow=flow, on_challenge=answers)
+    if step.name is not StepName.DONE or step.user is None:
+        if step.error is not None:
+            raise step.error
+        raise _CliError("SignInStopped", f"the sign-in stopped at {step.name.value}")
+    print(json.dumps(step.user.current_tokens.authentication_result()))
+    return _EXIT_OK
+
+
+def _sign_in(args: argparse.Namespace) -> int:
+    """Sign a user in and print Cognito's AuthenticationResult as JSON."""
+    return _run(_sign_in_async(args))
+
+
+# --- the command table --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Command:
+    name: str
+    summary: str
+    description: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+_COMMANDS: tuple[_Command, ...] = (
+    _Command(
+        "sign-in",
+        "sign a user in and print the tokens as JSON",
+        "Sign a user in (SRP by default) and print Cognito's AuthenticationResult (IdToken,\n"
+        "AccessToken, RefreshToken, ExpiresIn, TokenType) as JSON on stdout.\n\n"
+        "The password is asked without echo, or read from stdin with --password-stdin. Each later\n"
+        "step (MFA code, MFA choice or set-up, new password...) is answered from --code values in\n"
+        "order, from stdin (--new-password-stdin), or else asked on the terminal. A TOTP set-up\n"
+        "prints the otpauth:// URI of the new key on stderr, then takes a code.\n\n"
+        "example:\n"
+        "  printf '%s\\n' \"$PASSWORD\" | aiocognito sign-in --pool-id us-east-1_AbC123 \\\n"
+        "      --client-id 1example23456789 --username alice --password-stdin --code 123456",
+        _add_sign_in_arguments,
+        _sign_in,
+    ),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aiocognito",
+        description="Amazon Cognito user pools from the command line.",
+        epilog="Run 'aiocognito COMMAND --help' for a command's options. Failures print one line "
+        "'ErrorCode: message' on stderr and exit with status 1 (2 for usage errors).",
+    )
+    parser.add_argument("--version", action="version", version=f"aiocognito {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
+    for command in _COMMANDS:
+        sub = commands.add_parser(
+            command.name,
+            help=command.summary,
+            description=command.description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+# --- running ------------------------------------------------------------------------------------------
+
+
+def _run(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coro`` on a new event loop, with Ctrl-C raising KeyboardInterrupt at once.
+
+    Not ``asyncio.run``: from Python 3.11 its SIGINT handler only cancels the task, so a Ctrl-C at a
+    prompt (a blocking read) would go unnoticed until Enter. Here the interrupt is raised where it lands;
+    if that is outside the task, the task is cancelled and run to its end so the pool is closed.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        if not task.done():
+            task.cancel()
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        raise
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error_line(error: BaseException) -> str:
+    if isinstance(error, ServiceError):
+        return f"{error.code}: {error.message}" if error.message else error.code
+    if isinstance(error, _CliError):
+        return f"{error.code}: {error.message}"
+    return f"{type(error).__name__}: {error}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``aiocognito`` command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Errors are reported as one line on stderr: ``Code: message``.
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, usage errors
+        code = exit_.code
+        return code if isinstance(code, int) else (_EXIT_OK if code is None else _EXIT_FAILED)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return _EXIT_INTERRUPTED
+    except (CognitoError, _CliError, ValueError) as error:
+        # ValueError: what the library refuses as given (an endpoint URL, a choice that is not offered).
+        print(_one_line(_error_line(error)), file=sys.stderr)
+        return _EXIT_FAILED
