@@ -1,0 +1,360 @@
+"""The ``aiocognito`` command line, run as a real subprocess against ministack.
+
+ministack checks SRP proofs, SECRET_HASH and TOTP codes (see SERVERS.md), so a success here means the
+command line sent the right answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import servers
+
+import aiocognito
+
+pytestmark = pytest.mark.integration
+
+_PACKAGE_ROOT = str(Path(aiocognito.__file__).resolve().parent.parent)
+_TOKEN_KEYS = {"IdToken", "AccessToken", "RefreshToken", "ExpiresIn", "TokenType"}
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, **servers.BASE_ENV, "AWS_EC2_METADATA_DISABLED": "true"}
+    env.pop("AIOCOGNITO_ENDPOINT_URL", None)
+    # The package under test, installed or not (``python -m pytest`` from a checkout).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return env
+
+
+def _cli(
+    args: Sequence[str], stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aiocognito", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env or _env(),
+        timeout=30,
+        check=False,
+    )
+
+
+def _sign_in_args(pc: servers.PoolClient, username: str, *extra: str, endpoint: bool = True) -> list[str]:
+    args = ["sign-in", "--pool-id", pc.pool_id, "--client-id", pc.client_id, "--username", username]
+    if endpoint:
+        args += ["--endpoint-url", pc.endpoint_url]
+    if pc.client_secret:
+        args += ["--client-secret", pc.client_secret]
+    return [*args, *extra]
+
+
+def _tokens(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    tokens: dict[str, Any] = json.loads(result.stdout)
+    assert set(tokens) == _TOKEN_KEYS
+    assert tokens["TokenType"] == "Bearer"
+    assert tokens["ExpiresIn"] == 3600
+    return tokens
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess[str], prefix: str, *secrets: str) -> None:
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(prefix), result.stderr
+    assert "Traceback" not in result.stderr
+    for secret in secrets:
+        assert secret not in result.stderr
+
+
+def _access_token_user(pc: servers.PoolClient, tokens: dict[str, Any]) -> str:
+    user = servers.idp_client(pc.endpoint_url).get_user(AccessToken=tokens["AccessToken"])
+    return str(user["Username"])
+
+
+# --- sign-in --------------------------------------------------------------------------------------------
+
+
+def test_srp_sign_in_with_password_on_stdin(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user = servers.create_confirmed_user(pc)
+
+    result = _cli(_sign_in_args(pc, user.username, "--password-stdin"), stdin=user.password + "\n")
+
+    tokens = _tokens(result)
+    assert _access_token_user(pc, tokens) == user.username
+    assert result.stderr == ""
+
+
+def test_srp_sign_in_with_client_secret_and_endpoint_from_env(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint, generate_secret=True)
+    user = servers.create_confirmed_user(pc)
+    env = {**_env(), "AIOCOGNITO_ENDPOINT_URL": ministack_endpoint}
+
+    result = _cli(
+        _sign_in_args(pc, user.username, "--password-stdin", endpoint=False), stdin=user.password, env=env
+    )
+
+    assert _access_token_user(pc, _tokens(result)) == user.username
+
+
+def test_wrong_password_is_one_line_without_the_password(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user = servers.create_confirmed_user(pc)
+    wrong = user.password + "x"
+
+    result = _cli(_sign_in_args(pc, user.username, "--password-stdin"), stdin=wrong + "\n")
+
+    _assert_one_line_error(result, "NotAuthorizedException: ", wrong, user.password)
+
+
+def test_user_password_auth_flow(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user = servers.create_confirmed_user(pc)
+
+    result = _cli(
+        _sign_in_args(pc, user.username, "--flow", "USER_PASSWORD_AUTH", "--password-stdin"),
+        stdin=user.password + "\n",
+    )
+
+    assert _access_token_user(pc, _tokens(result)) == user.username
+
+
+def _totp_user(pc: servers.PoolClient) -> tuple[servers.TestUser, str]:
+    """A user with TOTP enrolled (ministack: VerifySoftwareToken also enables and prefers it)."""
+    servers.enable_totp_mfa(pc, "OPTIONAL")
+    user = servers.create_confirmed_user(pc)
+    idp = servers.idp_client(pc.endpoint_url)
+    access = idp.initiate_auth(
+        ClientId=pc.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters=servers.password_auth_parameters(pc, user),
+    )["AuthenticationResult"]["AccessToken"]
+    secret = str(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    verified = idp.verify_software_token(AccessToken=access, UserCode=servers.totp_now(secret))
+    assert verified["Status"] == "SUCCESS"
+    return user, secret
+
+
+def test_totp_mfa_code_from_option(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user, secret = _totp_user(pc)
+    code = servers.totp_now(secret)
+
+    result = _cli(_sign_in_args(pc, user.username, "--password-stdin", "--code", code), stdin=user.password)
+
+    assert _access_token_user(pc, _tokens(result)) == user.username
+    assert code not in result.stderr
+
+
+def test_wrong_totp_code_fails_in_one_line(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user, secret = _totp_user(pc)
+    now = servers.totp_now(secret)
+    wrong = next(c for c in ("000000", "111111") if c != now)
+
+    result = _cli(_sign_in_args(pc, user.username, "--password-stdin", "--code", wrong), stdin=user.password)
+
+    _assert_one_line_error(result, "CodeMismatchException: ", wrong, user.password)
+
+
+def test_totp_mfa_without_code_and_no_terminal_fails_clearly(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user, _ = _totp_user(pc)
+
+    result = _cli(_sign_in_args(pc, user.username, "--password-stdin"), stdin=user.password + "\n")
+
+    _assert_one_line_error(result, "MissingInput: ", user.password)
+    assert "CONFIRM_SIGN_IN_WITH_TOTP_CODE" in result.stderr
+    assert "--code" in result.stderr
+
+
+def test_totp_code_typed_at_a_terminal(ministack_endpoint: str) -> None:
+    """On a terminal the password is asked without echo and the code with the step's name."""
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user, secret = _totp_user(pc)
+    primary, secondary = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aiocognito", *_sign_in_args(pc, user.username)],
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            env=_env(),
+            # No controlling terminal: getpass then uses stdin (the pty), never the developer's /dev/tty.
+            start_new_session=True,
+        )
+        os.close(secondary)
+        secondary = -1
+        shown = _read_until(primary, b"Password: ")
+        os.write(primary, user.password.encode() + b"\n")
+        shown += _read_until(primary, b"CONFIRM_SIGN_IN_WITH_TOTP_CODE: ")
+        os.write(primary, servers.totp_now(secret).encode() + b"\n")
+        stdout, _ = process.communicate(timeout=30)
+    finally:
+        os.close(primary)
+        if secondary != -1:
+            os.close(secondary)
+    assert process.returncode == 0
+    assert user.password.encode() not in shown  # no echo
+    tokens = json.loads(stdout)
+    assert set(tokens) == _TOKEN_KEYS
+
+
+def test_ctrl_c_at_the_password_prompt_exits_130_quietly(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    primary, secondary = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aiocognito", *_sign_in_args(pc, "someone")],
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
+            start_new_session=True,
+        )
+        os.close(secondary)
+        secondary = -1
+        _read_until(primary, b"Password: ")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        os.close(primary)
+        if secondary != -1:
+            os.close(secondary)
+    assert process.returncode == 130
+    assert stdout == b""
+    assert b"Traceback" not in stderr
+    assert b"Error" not in stderr
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 20.0) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data:
+        assert time.monotonic() < deadline, f"no {marker!r} in {data!r}"
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the pty
+            chunk = b""
+        assert chunk, f"no {marker!r} in {data!r}"
+        data += chunk
+    return data
+
+
+def test_new_password_required_from_stdin(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user = servers.create_force_change_password_user(pc)
+    new_password = servers.random_password()
+
+    result = _cli(
+        _sign_in_args(pc, user.username, "--password-stdin", "--new-password-stdin"),
+        stdin=f"{user.password}\n{new_password}\n",
+    )
+
+    assert _access_token_user(pc, _tokens(result)) == user.username
+    # The new password is the user's password now.
+    again = _cli(_sign_in_args(pc, user.username, "--password-stdin"), stdin=new_password)
+    _tokens(again)
+
+
+def test_new_password_required_without_input_fails_clearly(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    user = servers.create_force_change_password_user(pc)
+
+    result = _cli(
+        _sign_in_args(pc, user.username, "--password-stdin", "--new-password-stdin"), stdin=user.password
+    )
+
+    _assert_one_line_error(result, "MissingInput: ", user.password)
+
+
+def test_unconfirmed_user_stops_in_one_line(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    password = servers.random_password()
+    username = servers.random_name("user")
+    servers.idp_client(ministack_endpoint).sign_up(
+        ClientId=pc.client_id,
+        Username=username,
+        Password=password,
+        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
+    )
+
+    result = _cli(_sign_in_args(pc, username, "--password-stdin"), stdin=password)
+
+    _assert_one_line_error(result, "UserNotConfirmedException: ", password)
+
+
+def test_unknown_pool_client_is_one_line(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+    bogus = servers.PoolClient(ministack_endpoint, pc.pool_id, "nosuchclient", None)
+
+    result = _cli(_sign_in_args(bogus, "someone", "--password-stdin"), stdin="pw-Secret1!\n")
+
+    _assert_one_line_error(result, "ResourceNotFoundException: ", "pw-Secret1!")
+
+
+def test_password_needed_without_terminal_fails_clearly(ministack_endpoint: str) -> None:
+    pc = servers.create_pool_and_client(ministack_endpoint)
+
+    result = _cli(_sign_in_args(pc, "someone"))
+
+    _assert_one_line_error(result, "MissingInput: ")
+    assert "--password-stdin" in result.stderr
+
+
+# --- usage, help, version -------------------------------------------------------------------------------
+
+
+def test_usage_error_exits_2() -> None:
+    result = _cli(["sign-in", "--pool-id", "us-east-1_AbC123"])
+
+    assert result.returncode == 2
+    assert "--client-id" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_flow_is_a_usage_error() -> None:
+    result = _cli(["sign-in", "--pool-id", "p", "--client-id", "c", "--username", "u", "--flow", "NOPE"])
+
+    assert result.returncode == 2
+    assert "--flow" in result.stderr
+
+
+def test_help_lists_every_command() -> None:
+    result = _cli(["--help"])
+
+    assert result.returncode == 0
+    assert "sign-in" in result.stdout
+    sign_in = _cli(["sign-in", "--help"])
+    assert sign_in.returncode == 0
+    for option in ("--password-stdin", "--new-password-stdin", "--code", "--flow", "TOTP"):
+        assert option in sign_in.stdout
+
+
+def test_main_returns_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    from aiocognito.cli import main
+
+    assert main(["--version"]) == 0
+    assert main(["sign-in", "--pool-id", "p"]) == 2
+    assert main([]) == 2
+    assert "sign-in" in capsys.readouterr().err
+
+
+def test_version() -> None:
+    result = _cli(["--version"])
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aiocognito {aiocognito.__version__}"
