@@ -178,15 +178,25 @@ class _SignInAnswers:
         return NewPassword(password, attributes)
 
 
+def _non_empty(value: str) -> str:
+    if not value:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return value
+
+
 def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pool-id", required=True, help="the user pool id (us-east-1_AbC123)")
-    parser.add_argument("--client-id", required=True, help="the app client id")
+    parser.add_argument(
+        "--pool-id", required=True, type=_non_empty, help="the user pool id (us-east-1_AbC123)"
+    )
+    parser.add_argument("--client-id", required=True, type=_non_empty, help="the app client id")
     parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
     parser.add_argument(
         "--endpoint-url",
         help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else AWS)",
     )
-    parser.add_argument("--username", required=True, help="the username, or an alias (e-mail...)")
+    parser.add_argument(
+        "--username", required=True, type=_non_empty, help="the username, or an alias (e-mail...)"
+    )
     parser.add_argument(
         "--flow",
         type=AuthFlow,

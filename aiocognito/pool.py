@@ -10,7 +10,7 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +19,7 @@ import aiohttp
 from . import driver
 from ._calls import is_repeatable
 from ._operation_table import SERVICES
+from ._refresh import Refresher
 from .endpoints import endpoint_url as _regional_endpoint
 from .endpoints import region_from_pool_id
 from .errors import ProtocolError
@@ -39,12 +40,13 @@ from .flows import (
     start_sign_in,
 )
 from .signing import CredentialsLike, Signer
-from .steps import SignInStep, StepName
+from .steps import CodeDelivery, SignInStep, StepName
+from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore
 from .tokens import TokenSet
 from .transport import RetryPolicy, Timeouts, Transport
-from .user import User
+from .user import User, code_delivery_of
 
-__all__ = ["ENDPOINT_ENV", "ChallengeHandler", "UserPool"]
+__all__ = ["ENDPOINT_ENV", "ChallengeHandler", "SignUpResult", "UserPool"]
 
 _log = logging.getLogger("aiocognito")
 
@@ -55,6 +57,23 @@ _OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
 _MAX_HANDLER_ROUNDS = 50
 
 ChallengeHandler = Callable[[SignInStep], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpResult:
+    """SignUp's answer.
+
+    Attributes:
+        user_sub: the new user's ``sub``.
+        confirmed: whether the user is already confirmed (a pre-sign-up trigger may confirm).
+        code_delivery: where the confirmation code went, if one was sent.
+        session: the session for sign-in right after confirmation, where Cognito returns one.
+    """
+
+    user_sub: str
+    confirmed: bool
+    code_delivery: CodeDelivery | None = None
+    session: str | None = field(default=None, repr=False)
 
 
 def _is_loopback(host: str) -> bool:
@@ -102,11 +121,16 @@ class UserPool:
         timeouts: connect and total time limits of one HTTP attempt.
         retry: the retry policy.
         ca_bundle: a CA bundle file for TLS.
-        trust_env: take proxies (``HTTPS_PROXY``...) and ``.netrc`` from the environment.
+        trust_env: take the proxy from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``. ``.netrc`` is never
+            read: its credentials have no business in a Cognito request.
         allow_http: allow plain ``http://`` to a host that is not loopback.
         session_validity: seconds a sign-in step stays answerable (Cognito's AuthSessionValidity, which the
             client cannot read; 180 by default, as Cognito's default is 3 minutes).
         device_name: the name ``ConfirmDevice`` gives a new device.
+        token_store: where users' tokens and remembered devices are kept (default: in memory); see
+            :mod:`aiocognito.token_store` for the file and Redis stores.
+        refresh_margin: refresh tokens when less than this many seconds remain (at most half their
+            lifetime).
     """
 
     def __init__(
@@ -129,6 +153,8 @@ class UserPool:
         allow_http: bool = False,
         session_validity: float = 180.0,
         device_name: str = "aiocognito",
+        token_store: TokenStore | None = None,
+        refresh_margin: float = 300.0,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -157,8 +183,11 @@ class UserPool:
         )
         self._signer = Signer(credentials, profile=profile)
         self._env = Env(now=time.time, random_bytes=secrets.token_bytes, device_name=device_name)
-        # Remembered devices by username (the one typed and the one Cognito answered with).
-        self._devices: dict[str, DeviceCredentials] = {}
+        if refresh_margin < 0:
+            raise ValueError("refresh_margin must not be negative")
+        self.refresh_margin = refresh_margin
+        self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
+        self._refresher = Refresher(self)
 
     def __repr__(self) -> str:
         return f"<UserPool {self.pool_id} client {self.client_id} at {self._urls['cognito-idp']}>"
@@ -276,10 +305,10 @@ class UserPool:
             user_context=user_context,
             preferred_challenge=preferred_challenge,
             password=password,
-            device=self._devices.get(username),
+            device=await self.remembered_device(username),
         )
         outcome = await driver.drive(start_sign_in(self._client, ctx, self._env), self._perform)
-        step = self._step(outcome, username)
+        step = await self._step(outcome, username)
         if on_challenge is None:
             return step
         for _ in range(_MAX_HANDLER_ROUNDS):
@@ -292,16 +321,13 @@ class UserPool:
     def resume(self, data: str | bytes | Mapping[str, Any]) -> SignInStep:
         """A step kept with :meth:`SignInStep.to_json`, ready to answer again.
 
+        The remembered device, if any, is looked up again in the token store when the step is answered.
+
         Raises:
             StepDataError: the data is not a step.
             SessionExpiredError: the step has expired.
         """
         challenge, expires_at = SignInStep.parse_json(data)
-        ctx = challenge.context
-        assert ctx is not None
-        device = self._devices.get(ctx.username)
-        if device is not None:
-            challenge = replace(challenge, context=replace(ctx, device=device))
         step = SignInStep.from_challenge(challenge, expires_at=expires_at, responder=self)
         step.check_not_expired(self._env.now())
         return step
@@ -309,49 +335,196 @@ class UserPool:
     async def _answer(self, step: SignInStep, answer: Answer) -> SignInStep:
         step.check_not_expired(self._env.now())
         challenge = step._challenge
-        if challenge is None:
+        if challenge is None or challenge.context is None:
             raise ValueError(f"a {step.name.value} step takes no answer")
+        ctx = challenge.context
+        if ctx.device is None:
+            device = await self.remembered_device(ctx.username)
+            if device is not None:
+                challenge = replace(challenge, context=replace(ctx, device=device))
         flow = answer_challenge(self._client, challenge, answer, self._env)
         outcome = await driver.drive(flow, self._perform)
-        return self._step(outcome, challenge.context.username if challenge.context else step.username)
+        return await self._step(outcome, ctx.username)
 
-    def _step(self, outcome: Outcome, typed_username: str) -> SignInStep:
+    async def _step(self, outcome: Outcome, typed_username: str) -> SignInStep:
         if isinstance(outcome, Stopped):
             name = (
                 StepName.CONFIRM_SIGN_UP if outcome.reason == "CONFIRM_SIGN_UP" else StepName.RESET_PASSWORD
             )
             return SignInStep(name=name, username=outcome.username, error=outcome.error)
         if outcome.device_forgotten:
-            self._forget_device(typed_username)
+            await self._forget_device(typed_username)
         if isinstance(outcome, Challenge):
             expires_at = self._env.now() + self.session_validity if outcome.session else None
             try:
                 return SignInStep.from_challenge(outcome, expires_at=expires_at, responder=self)
             except KeyError:
                 raise ProtocolError(f"unknown challenge {outcome.challenge_name!r}", step="sign-in") from None
-        return self._signed(outcome, typed_username)
+        return await self._signed(outcome, typed_username)
 
-    def _signed(self, outcome: Signed, typed_username: str) -> SignInStep:
+    async def _signed(self, outcome: Signed, typed_username: str) -> SignInStep:
         tokens = TokenSet.from_result(outcome.result, now=self._env.now())
         username = tokens.username or outcome.username
         device = outcome.device
-        if device is not None:
-            for name in {typed_username, username, outcome.username}:
-                self._devices[name] = device
+        if typed_username != username:
+            # Sign-ins start from the name typed (an alias): keep the device under it too.
+            await self.token_store.put(self._store_key(typed_username), SessionRecord(device=device))
+        await self.token_store.put(self._store_key(username), SessionRecord(tokens=tokens, device=device))
         user = User(self, username, tokens, device=device)
         remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
         return SignInStep(name=StepName.DONE, username=username, user=user, device_remembered=remembered)
 
-    def _forget_device(self, username: str) -> None:
-        device = self._devices.pop(username, None)
-        if device is not None:
-            for name in [n for n, d in self._devices.items() if d == device]:
-                del self._devices[name]
+    # --- the token store --------------------------------------------------------------------------
 
-    def remembered_device(self, username: str) -> DeviceCredentials | None:
-        """The device remembered for ``username`` in this pool object, if any."""
-        return self._devices.get(username)
+    def _store_key(self, username: str) -> StoreKey:
+        return StoreKey(self.pool_id, self.client_id, username)
 
-    def remember_device_credentials(self, username: str, device: DeviceCredentials) -> None:
-        """Remember a device for ``username``, so its next sign-ins use device SRP."""
-        self._devices[username] = device
+    def _margin_for(self, tokens: TokenSet) -> float:
+        return min(self.refresh_margin, (tokens.expires_at - tokens.issued_at) / 2)
+
+    async def _forget_session(self, key: StoreKey) -> None:
+        """Forget a user's tokens, keeping the remembered device (it stays valid after a sign-out)."""
+        record = await self.token_store.get(key)
+        if record is not None and record.device is not None:
+            await self.token_store.put(key, SessionRecord(device=record.device))
+        else:
+            await self.token_store.delete(key)
+
+    async def _store_device(self, user: User, device: DeviceCredentials | None) -> None:
+        key = user._key
+        record = await self.token_store.get(key)
+        await self.token_store.put(
+            key, SessionRecord(tokens=record.tokens if record else None, device=device)
+        )
+
+    async def _forget_device(self, username: str) -> None:
+        key = self._store_key(username)
+        record = await self.token_store.get(key)
+        if record is not None and record.device is not None:
+            await self.token_store.put(key, SessionRecord(tokens=record.tokens))
+
+    async def remembered_device(self, username: str) -> DeviceCredentials | None:
+        """The device remembered for ``username`` in the token store, if any."""
+        record = await self.token_store.get(self._store_key(username))
+        return record.device if record is not None else None
+
+    async def remember_device_credentials(self, username: str, device: DeviceCredentials) -> None:
+        """Keep a device for ``username`` in the token store, so its next sign-ins use device SRP."""
+        key = self._store_key(username)
+        record = await self.token_store.get(key)
+        await self.token_store.put(
+            key, SessionRecord(tokens=record.tokens if record else None, device=device)
+        )
+
+    async def current_user(self, username: str | None = None) -> User | None:
+        """The user signed in last (or ``username``) according to the token store, or ``None``.
+
+        Raises:
+            TokenStoreError: the store cannot be read.
+        """
+        if username is None:
+            username = await self.token_store.last_user(self.pool_id, self.client_id)
+            if username is None:
+                return None
+        record = await self.token_store.get(self._store_key(username))
+        if record is None or record.tokens is None:
+            return None
+        return User(self, username, record.tokens, device=record.device)
+
+    # --- sign-up and passwords --------------------------------------------------------------------
+
+    def _with_secret_hash(self, params: dict[str, Any], username: str) -> dict[str, Any]:
+        secret_hash = self._client.secret_hash(username)
+        if secret_hash is not None:
+            params["SecretHash"] = secret_hash
+        return params
+
+    @staticmethod
+    def _add_user_context(params: dict[str, Any], user_context: UserContext | str | None) -> None:
+        if isinstance(user_context, str):
+            user_context = UserContext(ip_address=user_context)
+        if user_context is not None and user_context.user_context_data():
+            params["UserContextData"] = user_context.user_context_data()
+
+    async def sign_up(
+        self,
+        username: str,
+        password: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        validation_data: Mapping[str, str] | None = None,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> SignUpResult:
+        """SignUp: register a user.
+
+        Raises:
+            UsernameExistsError, InvalidPasswordError, InvalidParameterError: Cognito's refusals.
+        """
+        params: dict[str, Any] = {"ClientId": self.client_id, "Username": username, "Password": password}
+        if attributes:
+            params["UserAttributes"] = [{"Name": k, "Value": v} for k, v in attributes.items()]
+        if validation_data:
+            params["ValidationData"] = [{"Name": k, "Value": v} for k, v in validation_data.items()]
+        if client_metadata:
+            params["ClientMetadata"] = dict(client_metadata)
+        self._add_user_context(params, user_context)
+        reply = await self.call("SignUp", self._with_secret_hash(params, username))
+        sub = reply.get("UserSub")
+        if not isinstance(sub, str):
+            raise ProtocolError("missing or not a string", step="SignUp", field="UserSub")
+        session = reply.get("Session")
+        return SignUpResult(
+            user_sub=sub,
+            confirmed=reply.get("UserConfirmed") is True,
+            code_delivery=code_delivery_of(reply.get("CodeDeliveryDetails")),
+            session=session if isinstance(session, str) else None,
+        )
+
+    async def confirm_sign_up(
+        self,
+        username: str,
+        code: str,
+        *,
+        force_alias_creation: bool = False,
+        client_metadata: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """ConfirmSignUp with the code the user received; returns the session for sign-in, if any.
+
+        Raises:
+            CodeMismatchError, ExpiredCodeError: a wrong or expired code.
+        """
+        params: dict[str, Any] = {"ClientId": self.client_id, "Username": username, "ConfirmationCode": code}
+        if force_alias_creation:
+            params["ForceAliasCreation"] = True
+        if client_metadata:
+            params["ClientMetadata"] = dict(client_metadata)
+        reply = await self.call("ConfirmSignUp", self._with_secret_hash(params, username))
+        session = reply.get("Session")
+        return session if isinstance(session, str) else None
+
+    async def resend_confirmation_code(self, username: str) -> CodeDelivery | None:
+        """ResendConfirmationCode; returns where the code went."""
+        params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        reply = await self.call("ResendConfirmationCode", self._with_secret_hash(params, username))
+        return code_delivery_of(reply.get("CodeDeliveryDetails"))
+
+    async def forgot_password(self, username: str) -> CodeDelivery | None:
+        """ForgotPassword: send the user a code to reset the password; returns where it went."""
+        params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        reply = await self.call("ForgotPassword", self._with_secret_hash(params, username))
+        return code_delivery_of(reply.get("CodeDeliveryDetails"))
+
+    async def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        """ConfirmForgotPassword: set a new password with the code from :meth:`forgot_password`.
+
+        Raises:
+            CodeMismatchError, ExpiredCodeError, InvalidPasswordError: Cognito's refusals.
+        """
+        params: dict[str, Any] = {
+            "ClientId": self.client_id,
+            "Username": username,
+            "ConfirmationCode": code,
+            "Password": new_password,
+        }
+        await self.call("ConfirmForgotPassword", self._with_secret_hash(params, username))

@@ -12,12 +12,15 @@ failures before the request left are retried for every operation.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
 import re
 import ssl
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +135,7 @@ class Transport:
         self._clock = clock
         self._closed = False
         self._opening: asyncio.Lock | None = None
+        self._proxies: dict[str, tuple[str | None, dict[str, str] | None]] = {}
 
     def __repr__(self) -> str:
         return f"<Transport timeouts={self._timeouts!r} retry={self._retry!r} closed={self._closed}>"
@@ -155,13 +159,38 @@ class Transport:
                     # Loading a CA file reads and parses it: keep that off the event loop.
                     ssl_context = await asyncio.to_thread(ssl.create_default_context, cafile=self._ca_bundle)
                 connector = aiohttp.TCPConnector(ssl=ssl_context, limit=0, keepalive_timeout=30)
+                # Never aiohttp's trust_env: it reads .netrc and the proxy settings in a thread on every
+                # request (hundreds of microseconds) and would send .netrc credentials to Cognito.
+                # Proxies from the environment are looked up once per endpoint instead (_proxy_for).
                 self._session = aiohttp.ClientSession(
                     connector=connector,
-                    trust_env=self._trust_env,
+                    trust_env=False,
                     headers={"User-Agent": self._user_agent},
                     skip_auto_headers=("Accept-Encoding",),
                 )
             return self._session
+
+    def _proxy_for(self, url: str) -> tuple[str | None, dict[str, str] | None]:
+        """The proxy for ``url`` from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``, if ``trust_env``."""
+        found = self._proxies.get(url)
+        if found is None:
+            found = (None, None)
+            if self._trust_env:
+                parts = urllib.parse.urlsplit(url)
+                proxies = urllib.request.getproxies_environment()
+                proxy = proxies.get(parts.scheme)
+                if proxy and not _bypasses_proxy(parts.hostname or "", proxies.get("no", "")):
+                    proxy_parts = urllib.parse.urlsplit(proxy)
+                    headers = None
+                    if proxy_parts.username:
+                        user = urllib.parse.unquote(proxy_parts.username)
+                        password = urllib.parse.unquote(proxy_parts.password or "")
+                        basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+                        headers = {"Proxy-Authorization": f"Basic {basic}"}
+                        proxy = proxy_parts._replace(netloc=proxy_parts.netloc.rpartition("@")[2]).geturl()
+                    found = (proxy, headers)
+            self._proxies[url] = found
+        return found
 
     async def aclose(self) -> None:
         """Close the session if it is ours; a lent session stays open."""
@@ -231,7 +260,13 @@ class Transport:
         )
         started = time.perf_counter()
         try:
-            async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
+            proxy, proxy_headers = self._proxy_for(url)
+            if proxy_headers is not None and url.startswith("http:"):
+                # A plain-http request goes to the proxy itself, which reads its header from it.
+                headers, proxy_headers = {**headers, **proxy_headers}, None
+            async with session.post(
+                url, data=body, headers=headers, timeout=timeout, proxy=proxy, proxy_headers=proxy_headers
+            ) as response:
                 status = response.status
                 request_id = response.headers.get("x-amzn-RequestId")
                 error_type = response.headers.get("x-amzn-ErrorType")
@@ -308,6 +343,20 @@ def _parse_reply(
     if status >= 500:
         raise _Failure(service_error, sent=True)
     raise service_error
+
+
+def _bypasses_proxy(host: str, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` (comma-separated hosts or domain suffixes, ``*`` for all) exempts ``host``."""
+    host = host.lower().strip("[]")
+    for entry in no_proxy.replace(" ", "").lower().split(","):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name = (entry.split(":", 1)[0] if entry.count(":") == 1 else entry.strip("[]")).lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
 
 
 def _excerpt(raw: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import signal
 import subprocess
 import sys
@@ -221,7 +222,7 @@ def test_ctrl_c_at_the_password_prompt_exits_130_quietly(ministack_endpoint: str
             [sys.executable, "-m", "aiocognito", *_sign_in_args(pc, "someone")],
             stdin=secondary,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=secondary,
             env=_env(),
             start_new_session=True,
         )
@@ -229,7 +230,8 @@ def test_ctrl_c_at_the_password_prompt_exits_130_quietly(ministack_endpoint: str
         secondary = -1
         _read_until(primary, b"Password: ")
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
+        stdout, _ = process.communicate(timeout=30)
+        stderr = _read_rest(primary)
     finally:
         os.close(primary)
         if secondary != -1:
@@ -240,11 +242,30 @@ def test_ctrl_c_at_the_password_prompt_exits_130_quietly(ministack_endpoint: str
     assert b"Error" not in stderr
 
 
+def _read_rest(fd: int) -> bytes:
+    """What the exited child left in the pty."""
+    data = b""
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _read_until(fd: int, marker: bytes, timeout: float = 20.0) -> bytes:
+    """Read the pty until ``marker`` shows, failing (never hanging) after ``timeout`` seconds."""
     data = b""
     deadline = time.monotonic() + timeout
     while marker not in data:
-        assert time.monotonic() < deadline, f"no {marker!r} in {data!r}"
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} in {data!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
         try:
             chunk = os.read(fd, 1024)
         except OSError:  # the child closed the pty
@@ -331,6 +352,9 @@ def test_unknown_flow_is_a_usage_error() -> None:
 
     assert result.returncode == 2
     assert "--flow" in result.stderr
+    empty = _cli(["sign-in", "--pool-id", "p", "--client-id", "", "--username", "u"])
+    assert empty.returncode == 2
+    assert "--client-id" in empty.stderr
 
 
 def test_help_lists_every_command() -> None:

@@ -354,10 +354,10 @@ async def test_unknown_device_is_forgotten_and_sign_in_retried_once() -> None:
             ("RespondToAuthChallenge", without_device, DONE),
         ]
     )
-    pool.remember_device_credentials("alice", device)
+    await pool.remember_device_credentials("alice", device)
     step = await pool.sign_in("alice", "Passw0rd!")
     assert step.name == "DONE"
-    assert pool.remembered_device("alice") is None
+    assert await pool.remembered_device("alice") is None
 
 
 async def test_confirm_device_failure_keeps_the_sign_in() -> None:
@@ -372,7 +372,7 @@ async def test_confirm_device_failure_keeps_the_sign_in() -> None:
     step = await pool.sign_in("alice", "Passw0rd!")
     assert step.name == "DONE"
     assert not step.device_remembered
-    assert pool.remembered_device("alice") is None
+    assert await pool.remembered_device("alice") is None
 
 
 async def test_expired_step_is_refused_before_any_call() -> None:

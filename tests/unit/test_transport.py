@@ -399,3 +399,50 @@ async def test_aws_xml_error_is_parsed_and_4xx_not_retried(server: Scripted) -> 
     assert caught.value.status == 403
     assert "does not match" in caught.value.message
     assert len(server.hits) == 1
+
+
+async def test_proxy_from_environment(server: Scripted, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.script = [reply({"Username": "via-proxy"})]
+    monkeypatch.setenv("HTTP_PROXY", f"http://user:p%40ss@{server.url.removeprefix('http://')}")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    with socket_closed_port() as port:
+        async with make_pool(f"http://127.0.0.1:{port}") as pool:
+            assert await pool.call("GetUser", {"AccessToken": "t"}) == {"Username": "via-proxy"}
+    assert len(server.hits) == 1  # the proxy got the request; the closed port never did
+    assert server.hits[0]["headers"]["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"
+    async with make_pool(server.url, trust_env=False) as pool:
+        await pool.call("GetUser", {"AccessToken": "t"})
+    assert "Proxy-Authorization" not in server.hits[1]["headers"]
+
+
+async def test_netrc_is_never_sent(server: Scripted, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("default login someone password netrc-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    server.script = [reply({})]
+    async with make_pool(server.url) as pool:
+        await pool.call("GetUser", {"AccessToken": "t"})
+    assert "Authorization" not in server.hits[0]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "bypass"),
+    [
+        ("cognito-idp.us-east-1.amazonaws.com", "amazonaws.com", True),
+        ("cognito-idp.us-east-1.amazonaws.com", ".amazonaws.com", True),
+        ("cognito-idp.us-east-1.amazonaws.com", "example.com,*", True),
+        ("cognito-idp.us-east-1.amazonaws.com", "example.com", False),
+        ("notamazonaws.com", "amazonaws.com", False),
+        ("127.0.0.1", "localhost,127.0.0.1:9229", True),
+        ("::1", "[::1]", True),
+        ("host", "", False),
+    ],
+)
+def test_no_proxy_rules(host: str, no_proxy: str, bypass: bool) -> None:
+    from aiocognito.transport import _bypasses_proxy
+
+    assert _bypasses_proxy(host, no_proxy) is bypass

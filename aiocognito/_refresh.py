@@ -1,0 +1,199 @@
+"""Refreshing a user's tokens: one refresh per user at a time, and no session lost to a passing fault.
+
+Rules (after google-auth and aiobotocore): with less than ``refresh_margin`` left, the tokens are
+refreshed early ("advisory" window): a refresh that fails for a passing reason (network, 5xx,
+throttling) leaves the still-valid tokens in use. Once they have expired ("mandatory" window) the
+failure is raised, and the session is kept for the next try. Only Cognito's NotAuthorizedException
+(the refresh token was revoked or expired) ends the session.
+
+Any number of concurrent callers cause one refresh call: in this process they share one task (shielded,
+so a cancelled caller does not cancel it), and across processes the token store's refresh lock makes the
+second process find the tokens the first one stored.
+
+Operations: GetTokensFromRefreshToken (it works with and without refresh-token rotation; a rotated refresh
+token is stored before the old one is dropped), falling back to InitiateAuth REFRESH_TOKEN_AUTH on servers
+that do not know it, remembered per pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .errors import CognitoError, ServiceError, SignedOutError, TransportError
+from .tokens import TokenSet
+
+if TYPE_CHECKING:
+    from .pool import UserPool
+    from .token_store import StoreKey
+    from .user import User
+
+__all__ = ["Refresher"]
+
+_log = logging.getLogger("aiocognito")
+
+_GET_TOKENS = "GetTokensFromRefreshToken"
+_REFRESH_FLOW = "REFRESH_TOKEN_AUTH"
+# How a server says it does not know an operation: Cognito's code, or an emulator's HTML error page.
+_UNKNOWN_OPERATION_CODES = frozenset(
+    {"UnknownOperationException", "InvalidAction", "NotImplementedException"}
+)
+_UNKNOWN_OPERATION_STATUSES = frozenset({404, 500, 501})
+
+
+def _is_unknown_operation(error: CognitoError) -> bool:
+    if isinstance(error, ServiceError):
+        return error.code in _UNKNOWN_OPERATION_CODES
+    # Cognito always answers JSON; an HTML 404/500/501 comes from an emulator that lacks the operation.
+    return isinstance(error, TransportError) and error.status in _UNKNOWN_OPERATION_STATUSES
+
+
+def _is_transient(error: CognitoError) -> bool:
+    """Network trouble, a 5xx or throttling: worth another try later."""
+    if isinstance(error, TransportError):
+        return True
+    return isinstance(error, ServiceError) and (error.throttling or error.status >= 500)
+
+
+def _ends_session(error: CognitoError) -> bool:
+    return isinstance(error, ServiceError) and error.code == "NotAuthorizedException"
+
+
+class Refresher:
+    """Refreshes the tokens of the users of one pool."""
+
+    def __init__(self, pool: UserPool) -> None:
+        self._pool = pool
+        self._inflight: dict[StoreKey, asyncio.Task[TokenSet]] = {}
+        self.operation = _GET_TOKENS
+
+    async def tokens_for(self, user: User) -> TokenSet:
+        """Fresh tokens for ``user`` (called when its tokens are within the refresh margin)."""
+        key = user._key
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh(key, user._tokens, user.device))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        old = user._tokens
+        try:
+            tokens = await asyncio.shield(task)
+        except SignedOutError:
+            user._signed_out = "the session ended"
+            raise
+        except CognitoError as error:
+            if isinstance(error, ServiceError) and _ends_session(error):
+                user._signed_out = "the refresh token was refused"
+                raise SignedOutError(
+                    f"user {user.username!r}: Cognito refused the refresh token ({error.message}); "
+                    "sign in again"
+                ) from error
+            if _is_transient(error) and old.seconds_left(now=self._pool._env.now()) > 0:
+                _log.warning(
+                    "refresh failed (%s); the tokens are still valid and stay in use", type(error).__name__
+                )
+                return old
+            raise
+        user._tokens = tokens
+        return tokens
+
+    def _finished(self, key: StoreKey, task: asyncio.Task[TokenSet]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so a refresh nobody waits for any more logs nothing
+
+    async def _refresh(self, key: StoreKey, tokens: TokenSet, device: Any) -> TokenSet:
+        store = self._pool.token_store
+        async with store.refresh_lock(key):
+            # Another process (or pool object) may have refreshed while we waited for the lock.
+            record = await store.get(key)
+            stored = record.tokens if record is not None else None
+            if stored is not None and stored.expires_at > tokens.expires_at and self._fresh(stored):
+                return stored
+            if stored is not None and stored.refresh_token:
+                tokens = stored if stored.expires_at >= tokens.expires_at else tokens
+            if record is not None and record.device is not None:
+                device = record.device
+            try:
+                fresh = await self._call(tokens, device)
+            except ServiceError as error:
+                if error.code == "RefreshTokenReuseException":
+                    fresh = await self._after_reuse(key, tokens, device, error)
+                else:
+                    if _ends_session(error):
+                        await self._pool._forget_session(key)
+                    raise
+            from .token_store import SessionRecord
+
+            # Store first: with rotation the new refresh token is the only one that works from now on.
+            await store.put(key, SessionRecord(tokens=fresh, device=device))
+            return fresh
+
+    async def _after_reuse(
+        self, key: StoreKey, tokens: TokenSet, device: Any, error: ServiceError
+    ) -> TokenSet:
+        """The refresh token was already rotated: use the one whoever rotated it stored, else give up."""
+        record = await self._pool.token_store.get(key)
+        stored = record.tokens if record is not None else None
+        if stored is None or not stored.refresh_token or stored.refresh_token == tokens.refresh_token:
+            await self._pool._forget_session(key)
+            raise SignedOutError(
+                "the refresh token was rotated elsewhere and its successor is unknown here; sign in again"
+            ) from error
+        if self._fresh(stored):
+            return stored
+        return await self._call(stored, device)
+
+    def _fresh(self, tokens: TokenSet) -> bool:
+        return tokens.seconds_left(now=self._pool._env.now()) > self._pool._margin_for(tokens)
+
+    async def _call(self, tokens: TokenSet, device: Any) -> TokenSet:
+        if not tokens.refresh_token:
+            raise SignedOutError("no refresh token is kept for this user; sign in again")
+        if self.operation == _GET_TOKENS:
+            try:
+                return await self._get_tokens(tokens, device)
+            except (ServiceError, TransportError) as error:
+                if not _is_unknown_operation(error):
+                    raise
+                _log.info("the server does not know %s: refreshing with %s", _GET_TOKENS, _REFRESH_FLOW)
+            fresh = await self._refresh_flow(tokens, device)
+            self.operation = _REFRESH_FLOW
+            return fresh
+        return await self._refresh_flow(tokens, device)
+
+    async def _get_tokens(self, tokens: TokenSet, device: Any) -> TokenSet:
+        pool = self._pool
+        params: dict[str, Any] = {"RefreshToken": tokens.refresh_token, "ClientId": pool.client_id}
+        if pool._client.client_secret is not None:
+            params["ClientSecret"] = pool._client.client_secret
+        if device is not None:
+            params["DeviceKey"] = device.device_key
+        reply = await pool.call(_GET_TOKENS, params)
+        return self._tokens_from(reply, tokens, _GET_TOKENS)
+
+    async def _refresh_flow(self, tokens: TokenSet, device: Any) -> TokenSet:
+        pool = self._pool
+        auth: dict[str, str] = {"REFRESH_TOKEN": tokens.refresh_token or ""}
+        # SECRET_HASH over the name Cognito knows the user by (the sub in e-mail-as-username pools),
+        # never the alias typed at sign-in.
+        internal = tokens.username or tokens.sub
+        secret_hash = pool._client.secret_hash(internal) if internal else None
+        if secret_hash is not None:
+            auth["SECRET_HASH"] = secret_hash
+        if device is not None:
+            auth["DEVICE_KEY"] = device.device_key
+        reply = await pool.call(
+            "InitiateAuth", {"AuthFlow": _REFRESH_FLOW, "ClientId": pool.client_id, "AuthParameters": auth}
+        )
+        return self._tokens_from(reply, tokens, _REFRESH_FLOW)
+
+    def _tokens_from(self, reply: dict[str, Any], old: TokenSet, step: str) -> TokenSet:
+        from .errors import ProtocolError
+
+        result = reply.get("AuthenticationResult")
+        if not isinstance(result, dict):
+            raise ProtocolError("missing or not an object", step=step, field="AuthenticationResult")
+        return TokenSet.from_result(result, now=self._pool._env.now(), refresh_token=old.refresh_token)

@@ -1,0 +1,161 @@
+"""Temporary AWS credentials from a Cognito identity pool, for a signed-in user.
+
+GetId and GetCredentialsForIdentity (``cognito-identity``, unsigned) with the Logins key
+``cognito-idp.<region>.amazonaws.com/<pool id>`` and the user's ID token as its value. The credentials
+are cached and fetched again five minutes before they expire, one fetch at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import urllib.parse
+from typing import TYPE_CHECKING, Any
+
+from .endpoints import endpoint_url
+from .errors import ProtocolError
+from .signing import AwsCredentials
+
+if TYPE_CHECKING:
+    from .user import User
+
+__all__ = ["IdentityCredentials", "logins_key"]
+
+_REFRESH_BEFORE = 300.0
+
+
+def logins_key(pool_id: str, region: str) -> str:
+    """The identity pool ``Logins`` key of a user pool: ``cognito-idp.<region>.amazonaws.com/<pool id>``."""
+    host = urllib.parse.urlsplit(endpoint_url("cognito-idp", region)).hostname
+    return f"{host}/{pool_id}"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat()
+
+
+class IdentityCredentials:
+    """A user's identity-pool credentials, refreshed before they expire.
+
+    ``await get()`` for :class:`~aiocognito.AwsCredentials`; :meth:`for_aiobotocore` and :meth:`for_botocore`
+    for refreshable credentials those libraries use directly.
+    """
+
+    def __init__(self, user: User, identity_pool_id: str) -> None:
+        self._user = user
+        self.identity_pool_id = identity_pool_id
+        self.identity_id: str | None = None
+        self._credentials: AwsCredentials | None = None
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"<IdentityCredentials {self.identity_pool_id} identity {self.identity_id}>"
+
+    async def get(self) -> AwsCredentials:
+        """Valid credentials, fetched again when less than five minutes remain.
+
+        Raises:
+            ServiceError, TransportError: from GetId / GetCredentialsForIdentity.
+            ProtocolError: a malformed reply.
+        """
+        now = self._user.pool._env.now()
+        cached = self._credentials
+        if cached is not None and not cached.expires_within(_REFRESH_BEFORE, now=now):
+            return cached
+        async with self._lock:
+            cached = self._credentials
+            if cached is not None and not cached.expires_within(
+                _REFRESH_BEFORE, now=self._user.pool._env.now()
+            ):
+                return cached
+            self._credentials = await self._fetch()
+            return self._credentials
+
+    async def _fetch(self) -> AwsCredentials:
+        pool = self._user.pool
+        tokens = await self._user.tokens()
+        logins = {logins_key(pool.pool_id, pool.region): tokens.id_token}
+        if self.identity_id is None:
+            reply = await pool.call(
+                "GetId",
+                {"IdentityPoolId": self.identity_pool_id, "Logins": logins},
+                service="cognito-identity",
+            )
+            identity = reply.get("IdentityId")
+            if not isinstance(identity, str) or not identity:
+                raise ProtocolError("missing or not a string", step="GetId", field="IdentityId")
+            self.identity_id = identity
+        reply = await pool.call(
+            "GetCredentialsForIdentity",
+            {"IdentityId": self.identity_id, "Logins": logins},
+            service="cognito-identity",
+        )
+        data = reply.get("Credentials")
+        step = "GetCredentialsForIdentity"
+        if not isinstance(data, dict):
+            raise ProtocolError("missing or not an object", step=step, field="Credentials")
+        fields = {}
+        for name in ("AccessKeyId", "SecretKey", "SessionToken"):
+            value = data.get(name)
+            if not isinstance(value, str) or not value:
+                raise ProtocolError("missing or not a string", step=step, field=name)
+            fields[name] = value
+        expiration = data.get("Expiration")
+        if isinstance(expiration, str):
+            try:
+                expiration = datetime.datetime.fromisoformat(expiration.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise ProtocolError("not a time", step=step, field="Expiration") from None
+        if isinstance(expiration, bool) or not isinstance(expiration, int | float):
+            raise ProtocolError("missing or not a time", step=step, field="Expiration")
+        return AwsCredentials(
+            fields["AccessKeyId"], fields["SecretKey"], fields["SessionToken"], float(expiration)
+        )
+
+    async def _metadata(self) -> dict[str, Any]:
+        credentials = await self.get()
+        return {
+            "access_key": credentials.access_key_id,
+            "secret_key": credentials.secret_access_key,
+            "token": credentials.session_token,
+            "expiry_time": _iso(credentials.expires_at or 0.0),
+        }
+
+    async def for_aiobotocore(self) -> Any:
+        """aiobotocore's ``AioRefreshableCredentials`` over these credentials (needs aiobotocore).
+
+        Use it as ``session._credentials = await creds.for_aiobotocore()`` or pass it where aiobotocore takes
+        credentials; it refreshes through this object.
+        """
+        from aiobotocore.credentials import AioRefreshableCredentials
+
+        return AioRefreshableCredentials.create_from_metadata(
+            await self._metadata(), refresh_using=self._metadata, method="aiocognito-identity-pool"
+        )
+
+    async def for_botocore(self) -> Any:
+        """botocore's ``RefreshableCredentials`` over these credentials, for boto3 or botocore clients.
+
+        Its refreshes run on this event loop, so use the clients from other threads (``asyncio.to_thread``,
+        an executor), as blocking botocore calls belong there anyway. Thread-safe: botocore serialises
+        refreshes with its own lock.
+        """
+        from botocore.credentials import RefreshableCredentials
+
+        loop = asyncio.get_running_loop()
+        metadata = await self._metadata()
+
+        def refresh() -> dict[str, Any]:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                raise RuntimeError(
+                    "botocore credentials of aiocognito cannot refresh on the event loop's thread"
+                )
+            return asyncio.run_coroutine_threadsafe(self._metadata(), loop).result(timeout=60)
+
+        return RefreshableCredentials.create_from_metadata(
+            metadata, refresh_using=refresh, method="aiocognito-identity-pool"
+        )

@@ -1,0 +1,291 @@
+"""Tokens of the local user pool: RS256 JWTs with Cognito's claims, the JWKS, refresh tokens.
+
+One RSA-2048 key per pool (``kid`` = base64 of the SHA-256 of the public key's DER, as Cognito's kids
+are base64 text). ID and access tokens carry the claims Cognito puts in them for an API sign-in
+(``iss`` in the AWS form ``https://cognito-idp.<region>.amazonaws.com/<pool id>``, ``token_use``,
+``aud`` / ``client_id``, ``origin_jti``, ``jti``, ``event_id``, ``cognito:username`` / ``username``,
+``cognito:groups``, ``scope``, ``auth_time``, ``iat``, ``exp``). Refresh tokens are opaque (Cognito's
+are encrypted JWE; these look like one and are looked up in the pool's table).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import uuid
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .faults import Fault, not_authorized, user_not_found
+from .state import Client, Pool, RefreshRecord, Store, User
+
+__all__ = [
+    "ACCESS_SCOPE",
+    "KeyRing",
+    "generate_key_pem",
+    "issue_tokens",
+    "jwks",
+    "new_refresh_token",
+    "read_access_token",
+    "read_id_token",
+    "refresh_record",
+]
+
+#: The scope of an access token from an API sign-in: the user's own user-pool operations.
+ACCESS_SCOPE = "aws.cognito.signin.user.admin"
+_JWE_HEADER = (
+    base64.urlsafe_b64encode(json.dumps({"cty": "JWT", "enc": "A256GCM", "alg": "RSA-OAEP"}).encode())
+    .rstrip(b"=")
+    .decode()
+)
+_shared_key_lock = threading.Lock()
+_shared_key_pem: str | None = None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def generate_key_pem(*, shared: bool = False) -> str:
+    """A new RSA-2048 private key as PKCS#8 PEM (slow: run it in a thread).
+
+    ``shared=True`` returns one key made once per process, for fast tests.
+    """
+    global _shared_key_pem  # noqa: PLW0603 - a per-process cache, on purpose
+    if shared:
+        with _shared_key_lock:
+            if _shared_key_pem is None:
+                _shared_key_pem = generate_key_pem()
+            return _shared_key_pem
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+class KeyRing:
+    """Loaded signing keys by pool id (loading a PEM costs more than signing with it)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[str, rsa.RSAPrivateKey]] = {}
+
+    def private(self, pool: Pool) -> rsa.RSAPrivateKey:
+        cached = self._keys.get(pool.id)
+        if cached is not None and cached[0] == pool.key_pem:
+            return cached[1]
+        key = serialization.load_pem_private_key(pool.key_pem.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError("the pool's key is not an RSA key")
+        self._keys[pool.id] = (pool.key_pem, key)
+        return key
+
+    def kid(self, pool: Pool) -> str:
+        der = (
+            self.private(pool)
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        return base64.b64encode(hashlib.sha256(der).digest()).decode("ascii")
+
+
+def jwks(keys: KeyRing, pool: Pool) -> dict[str, Any]:
+    """The pool's JSON Web Key Set, as served at ``/<pool id>/.well-known/jwks.json``."""
+    numbers = keys.private(pool).public_key().public_numbers()
+    return {
+        "keys": [
+            {
+                "alg": "RS256",
+                "e": _b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+                "kid": pool.kid,
+                "kty": "RSA",
+                "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+                "use": "sig",
+            }
+        ]
+    }
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token shaped like Cognito's (a five-part JWE)."""
+    parts = [
+        secrets.token_bytes(256),
+        secrets.token_bytes(12),
+        secrets.token_bytes(600),
+        secrets.token_bytes(16),
+    ]
+    return ".".join([_JWE_HEADER, *(_b64url(part) for part in parts)])
+
+
+def _claim_value(name: str, value: str) -> Any:
+    if name in ("email_verified", "phone_number_verified"):
+        return value == "true"
+    return value
+
+
+def issue_tokens(
+    keys: KeyRing,
+    pool: Pool,
+    client: Client,
+    user: User,
+    *,
+    now: float,
+    auth_time: int | None = None,
+    origin_jti: str | None = None,
+    device_key: str = "",
+    with_refresh: bool = True,
+) -> dict[str, Any]:
+    """An ``AuthenticationResult``: ID and access tokens, and a refresh token of a new family.
+
+    ``origin_jti`` and ``auth_time`` are kept when tokens are refreshed (same family).
+    """
+    issued = int(now)
+    auth_time = issued if auth_time is None else auth_time
+    origin_jti = origin_jti or str(uuid.uuid4())
+    event_id = str(uuid.uuid4())
+    common: dict[str, Any] = {"sub": user.sub}
+    if user.groups:
+        common["cognito:groups"] = sorted(user.groups)
+    common.update({"iss": pool.issuer, "origin_jti": origin_jti, "event_id": event_id})
+    id_claims = dict(common)
+    for name, value in sorted(user.attributes.items()):
+        if name != "sub":
+            id_claims[name] = _claim_value(name, value)
+    id_claims.update(
+        {
+            "cognito:username": user.username,
+            "aud": client.id,
+            "token_use": "id",
+            "auth_time": auth_time,
+            "exp": issued + client.id_validity,
+            "iat": issued,
+            "jti": str(uuid.uuid4()),
+        }
+    )
+    access_claims = dict(common)
+    if device_key:
+        access_claims["device_key"] = device_key
+    access_claims.update(
+        {
+            "client_id": client.id,
+            "token_use": "access",
+            "scope": ACCESS_SCOPE,
+            "auth_time": auth_time,
+            "exp": issued + client.access_validity,
+            "iat": issued,
+            "jti": str(uuid.uuid4()),
+            "username": user.username,
+        }
+    )
+    private = keys.private(pool)
+    headers = {"kid": pool.kid, "typ": None}
+    result: dict[str, Any] = {
+        "AccessToken": jwt.encode(access_claims, private, algorithm="RS256", headers=headers),
+        "ExpiresIn": client.access_validity,
+        "TokenType": "Bearer",
+        "IdToken": jwt.encode(id_claims, private, algorithm="RS256", headers=headers),
+    }
+    if with_refresh:
+        token = new_refresh_token()
+        pool.refresh_tokens[token] = RefreshRecord(
+            username=user.username,
+            client_id=client.id,
+            origin_jti=origin_jti,
+            auth_time=auth_time,
+            expires_at=now + client.refresh_validity,
+            device_key=device_key,
+        )
+        result["RefreshToken"] = token
+    return result
+
+
+def refresh_record(pool: Pool, client: Client, token: object, *, now: float) -> RefreshRecord:
+    """The live record of a refresh token sent to ``client``.
+
+    Raises:
+        Fault: NotAuthorizedException, as Cognito words it, for an unknown, foreign, revoked,
+            rotated-out or expired token.
+    """
+    record = pool.refresh_tokens.get(token) if isinstance(token, str) else None
+    if record is None or record.client_id != client.id:
+        raise not_authorized("Invalid Refresh Token")
+    if record.revoked or record.origin_jti in pool.revoked_origins:
+        raise not_authorized("Refresh Token has been revoked")
+    if record.replaced_at is not None and now > record.replaced_at + client.rotation_grace:
+        raise not_authorized("Invalid Refresh Token")
+    if now >= record.expires_at:
+        raise not_authorized("Refresh Token has expired")
+    return record
+
+
+def _verified_claims(keys: KeyRing, store: Store, token: object, what: str) -> tuple[Pool, dict[str, Any]]:
+    invalid = not_authorized(f"Invalid {what}")
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise invalid
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise invalid from None
+    issuer = unverified.get("iss")
+    pool_id = issuer.rsplit("/", 1)[-1] if isinstance(issuer, str) else None
+    pool = store.pools.get(pool_id) if pool_id else None
+    if pool is None or issuer != pool.issuer:
+        raise invalid
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            keys.private(pool).public_key(),
+            algorithms=["RS256"],
+            options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+        )
+    except jwt.PyJWTError:
+        raise invalid from None
+    return pool, claims
+
+
+def read_access_token(
+    keys: KeyRing, store: Store, token: object, *, now: float
+) -> tuple[Pool, User, dict[str, Any]]:
+    """The pool, user and claims of a valid access token.
+
+    Raises:
+        Fault: NotAuthorizedException (invalid, expired, revoked, wrong scope), UserNotFoundException.
+    """
+    pool, claims = _verified_claims(keys, store, token, "Access Token")
+    if claims.get("token_use") != "access":
+        raise not_authorized("Invalid Access Token")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+        raise not_authorized("Access Token has expired")
+    if claims.get("origin_jti") in pool.revoked_origins:
+        raise not_authorized("Access Token has been revoked")
+    if ACCESS_SCOPE not in str(claims.get("scope", "")).split():
+        raise not_authorized("Access Token does not have required scopes")
+    user = pool.users.get(str(claims.get("username")))
+    if user is None or user.sub != claims.get("sub"):
+        raise user_not_found()
+    if not user.enabled:
+        raise not_authorized("User is disabled.")
+    return pool, user, claims
+
+
+def read_id_token(keys: KeyRing, store: Store, token: object, *, now: float) -> tuple[Pool, dict[str, Any]]:
+    """The pool and claims of a valid, unexpired ID token (for identity pools).
+
+    Raises:
+        Fault: NotAuthorizedException "Invalid login token..." when it is not one.
+    """
+    message = "Invalid login token. Not a valid OpenId Connect identity token."
+    try:
+        pool, claims = _verified_claims(keys, store, token, "Id Token")
+    except Fault:
+        raise not_authorized(message) from None
+    if claims.get("token_use") != "id":
+        raise not_authorized(message)
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+        raise not_authorized("Invalid login token. Token expired: " + str(claims.get("exp")))
+    return pool, claims

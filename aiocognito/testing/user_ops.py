@@ -1,0 +1,442 @@
+"""Public (unsigned) operations of the local user pool: sign-up, sign-in, the user's own account,
+tokens and devices. Same handler shape as :mod:`aiocognito.testing.admin_ops`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from typing import Any
+
+from . import auth
+from .admin_ops import (
+    Handler,
+    describe_device,
+    mfa_settings,
+    new_user_from_request,
+    paginate,
+    revoke_all,
+    set_mfa_preference,
+    update_attributes,
+    user_attribute_list,
+)
+from .faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
+from .service import Context, check_secret_hash, delivery_details
+from .state import Device, Pool, User
+from .tokens import read_access_token
+
+__all__ = ["USER_OPERATIONS"]
+
+
+def _signed_in(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User]:
+    pool, user, _ = read_access_token(ctx.keys, ctx.store, body.get("AccessToken"), now=ctx.now())
+    return pool, user
+
+
+def _user_for_code(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User | None, bool]:
+    """The pool, user (or None) and whether existence errors are hidden, for the code operations."""
+    pool, client = ctx.store.client(body["ClientId"])
+    check_secret_hash(client, body.get("SecretHash"), [body["Username"]])
+    user = pool.find_user(body["Username"])
+    if user is None and not client.prevent_existence_errors:
+        raise user_not_found()
+    return pool, user, client.prevent_existence_errors
+
+
+def _sign_up_attribute(pool: Pool, user: User) -> str | None:
+    for attribute in ("phone_number", "email"):
+        if attribute in pool.auto_verified and user.attributes.get(attribute):
+            return attribute
+    return None
+
+
+# --- sign-up and passwords -----------------------------------------------------------------------------
+
+
+async def sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, client = ctx.store.client(body["ClientId"])
+    check_secret_hash(client, body.get("SecretHash"), [body["Username"]])
+    internal, values = new_user_from_request(ctx, pool, body["Username"], body.get("UserAttributes"))
+    password = body.get("Password")
+    if password is not None:
+        pool.check_password_policy(password)
+    elif "PASSWORD" in pool.first_factors and len(pool.first_factors) == 1:
+        raise invalid_parameter("Password is required for this user pool.")
+    response = await ctx.run_trigger(
+        pool,
+        "pre_sign_up",
+        source="PreSignUp_SignUp",
+        username=internal,
+        client_id=client.id,
+        request={
+            "userAttributes": dict(values),
+            "validationData": {v["Name"]: v.get("Value", "") for v in body.get("ValidationData") or []},
+            "clientMetadata": dict(body.get("ClientMetadata") or {}),
+        },
+        response={"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    )
+    user = pool.new_user(internal, ctx.now())
+    user.attributes.update(values)
+    if password is not None:
+        user.set_password(pool.srp_name, password, ctx.now())
+    if response.get("autoVerifyEmail") is True and "email" in values:
+        user.attributes["email_verified"] = "true"
+    if response.get("autoVerifyPhone") is True and "phone_number" in values:
+        user.attributes["phone_number_verified"] = "true"
+    reply: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
+    if response.get("autoConfirmUser") is True:
+        user.status = "CONFIRMED"
+        reply["UserConfirmed"] = True
+        return reply
+    attribute = _sign_up_attribute(pool, user)
+    if attribute is not None:
+        reply["CodeDeliveryDetails"] = ctx.send_code(
+            pool, user, purpose="SIGN_UP", kind="SIGN_UP", attribute=attribute
+        )
+    return reply
+
+
+async def confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user, _ = _user_for_code(ctx, body)
+    if user is None:
+        raise Fault("CodeMismatchException", "Invalid verification code provided, please try again.")
+    if user.status != "UNCONFIRMED":
+        raise not_authorized(f"User cannot be confirmed. Current status is {user.status}")
+    pending = ctx.check_code(user, "SIGN_UP", body["ConfirmationCode"])
+    user.status = "CONFIRMED"
+    user.attributes[f"{pending['attribute']}_verified"] = "true"
+    user.modified_at = ctx.now()
+    return {}
+
+
+async def resend_confirmation_code(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user, _ = _user_for_code(ctx, body)
+    if user is None:
+        return {"CodeDeliveryDetails": delivery_details(body["Username"], "email")}
+    if user.status != "UNCONFIRMED":
+        raise invalid_parameter("User is already confirmed.")
+    attribute = _sign_up_attribute(pool, user)
+    if attribute is None:
+        raise invalid_parameter("Auto verification not turned on.")
+    return {
+        "CodeDeliveryDetails": ctx.send_code(
+            pool, user, purpose="SIGN_UP", kind="SIGN_UP", attribute=attribute
+        )
+    }
+
+
+def _recovery_attribute(pool: Pool, user: User) -> str | None:
+    setting = pool.config.get("AccountRecoverySetting") or {}
+    mechanisms = sorted(setting.get("RecoveryMechanisms") or [], key=lambda m: m.get("Priority", 0))
+    order = [m.get("Name") for m in mechanisms] or ["verified_email", "verified_phone_number"]
+    for name in order:
+        attribute = {"verified_email": "email", "verified_phone_number": "phone_number"}.get(str(name))
+        if attribute and user.verified(attribute):
+            return attribute
+    return None
+
+
+async def forgot_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user, _ = _user_for_code(ctx, body)
+    if user is None:
+        return {"CodeDeliveryDetails": delivery_details(body["Username"], "email")}
+    if not user.enabled:
+        raise not_authorized("User is disabled.")
+    attribute = _recovery_attribute(pool, user)
+    if attribute is None:
+        raise invalid_parameter(
+            "Cannot reset password for the user as there is no registered/verified email or phone_number"
+        )
+    details = ctx.send_code(
+        pool, user, purpose="FORGOT_PASSWORD", kind="FORGOT_PASSWORD", attribute=attribute
+    )
+    return {"CodeDeliveryDetails": details}
+
+
+async def confirm_forgot_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user, _ = _user_for_code(ctx, body)
+    if user is None:
+        raise Fault("CodeMismatchException", "Invalid verification code provided, please try again.")
+    pool.check_password_policy(body["Password"])
+    ctx.check_code(user, "FORGOT_PASSWORD", body["ConfirmationCode"])
+    user.set_password(pool.srp_name, body["Password"], ctx.now())
+    if user.status in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"):
+        user.status = "CONFIRMED"
+    user.failed_attempts = 0
+    user.locked_until = 0.0
+    return {}
+
+
+async def change_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    previous = body.get("PreviousPassword")
+    if previous is None and user.has_password:
+        raise invalid_parameter("Missing required parameter PreviousPassword")
+    if previous is not None:
+        auth.check_password(ctx, pool, user, previous)
+    pool.check_password_policy(body["ProposedPassword"])
+    user.set_password(pool.srp_name, body["ProposedPassword"], ctx.now())
+    return {}
+
+
+# --- the signed-in user's account -----------------------------------------------------------------------
+
+
+async def get_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    return {
+        "Username": user.username,
+        "UserAttributes": user_attribute_list(user),
+        **mfa_settings(pool, user),
+    }
+
+
+async def update_user_attributes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    deliveries = update_attributes(ctx, pool, user, body["UserAttributes"], admin=False)
+    return {"CodeDeliveryDetailsList": deliveries} if deliveries else {}
+
+
+async def delete_user_attributes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    names = body["UserAttributeNames"]
+    pool.check_attribute_names(names)
+    for name in names:
+        if name in pool.required_attributes:
+            raise invalid_parameter(f"Cannot delete the required attribute {name}")
+        user.attributes.pop(name, None)
+    user.modified_at = ctx.now()
+    return {}
+
+
+async def get_user_attribute_verification_code(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    attribute = body["AttributeName"]
+    if attribute not in ("email", "phone_number"):
+        raise invalid_parameter(
+            f"Invalid attribute name {attribute}: only email and phone_number can be verified"
+        )
+    if not user.attributes.get(attribute):
+        raise invalid_parameter(f"The user has no {attribute}")
+    details = ctx.send_code(
+        pool, user, purpose=f"VERIFY:{attribute}", kind="VERIFY_ATTRIBUTE", attribute=attribute
+    )
+    return {"CodeDeliveryDetails": details}
+
+
+async def verify_user_attribute(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    attribute = body["AttributeName"]
+    ctx.check_code(user, f"VERIFY:{attribute}", body["Code"])
+    user.attributes[f"{attribute}_verified"] = "true"
+    user.modified_at = ctx.now()
+    return {}
+
+
+async def delete_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    pool.delete_user(user)
+    return {}
+
+
+async def set_user_mfa_preference(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    set_mfa_preference(pool, user, body)
+    return {}
+
+
+async def set_user_settings(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    user.sms_mfa_enabled = any(option.get("DeliveryMedium") == "SMS" for option in body["MFAOptions"])
+    if not user.sms_mfa_enabled and user.preferred_mfa == "SMS_MFA":
+        user.preferred_mfa = ""
+    return {}
+
+
+async def associate_software_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("Session") and not body.get("AccessToken"):
+        return auth.associate_with_session(ctx, body["Session"])
+    if not body.get("AccessToken"):
+        raise invalid_parameter("Either AccessToken or Session must be given")
+    _, user = _signed_in(ctx, body)
+    user.pending_totp_secret = auth.new_totp_secret()
+    return {"SecretCode": user.pending_totp_secret}
+
+
+async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    name = body.get("FriendlyDeviceName") or ""
+    if body.get("Session") and not body.get("AccessToken"):
+        return auth.verify_with_session(ctx, body["Session"], body["UserCode"], name)
+    if not body.get("AccessToken"):
+        raise invalid_parameter("Either AccessToken or Session must be given")
+    _, user = _signed_in(ctx, body)
+    if not user.pending_totp_secret:
+        raise Fault(
+            "SoftwareTokenMFANotFoundException", "Software Token MFA has not been associated with the user."
+        )
+    if not auth.check_totp(user.pending_totp_secret, body["UserCode"], ctx.now()):
+        raise Fault("EnableSoftwareTokenMFAException", "Code mismatch")
+    user.totp_secret, user.pending_totp_secret = user.pending_totp_secret, ""
+    user.totp_name = name
+    user.totp_enabled = True
+    return {"Status": "SUCCESS"}
+
+
+async def get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    factors = []
+    if user.has_password:
+        factors.append("PASSWORD")
+    if "EMAIL_OTP" in pool.first_factors and user.verified("email"):
+        factors.append("EMAIL_OTP")
+    if "SMS_OTP" in pool.first_factors and user.verified("phone_number"):
+        factors.append("SMS_OTP")
+    settings = mfa_settings(pool, user)
+    settings.pop("MFAOptions", None)
+    return {"Username": user.username, **settings, "ConfiguredUserAuthFactors": factors}
+
+
+# --- tokens ---------------------------------------------------------------------------------------------
+
+
+async def initiate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return await auth.initiate_auth(ctx, body, admin=False)
+
+
+async def respond(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return await auth.respond_to_auth_challenge(ctx, body, admin=False)
+
+
+async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return await auth.get_tokens_from_refresh_token(ctx, body)
+
+
+async def global_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    revoke_all(pool, user)
+    return {}
+
+
+async def revoke_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, client = ctx.store.client(body["ClientId"])
+    if client.secret and not hmac.compare_digest(
+        str(body.get("ClientSecret") or "").encode(), client.secret.encode()
+    ):
+        raise Fault("UnauthorizedException", "Unable to verify the client secret")
+    if not client.revocation:
+        raise Fault("UnsupportedOperationException", "Token revocation is not enabled for this app client.")
+    token = body["Token"]
+    record = pool.refresh_tokens.get(token)
+    if record is None:
+        if token.count(".") == 2:
+            raise Fault("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
+        return {}  # RFC 7009: an unknown token is "revoked" too
+    if record.client_id != client.id:
+        raise Fault("UnauthorizedException", "The token was not issued to this client.")
+    record.revoked = True
+    if record.origin_jti not in pool.revoked_origins:
+        pool.revoked_origins.append(record.origin_jti)
+    return {}
+
+
+# --- devices -------------------------------------------------------------------------------------------
+
+
+def _device(user: User, key: str, *, confirmed: bool = True) -> Device:
+    device = user.devices.get(key)
+    if device is None or (confirmed and not device.confirmed):
+        raise resource_not_found("Device does not exist.")
+    return device
+
+
+def _b64_bytes(value: object, name: str) -> bytes:
+    try:
+        data = base64.b64decode(str(value), validate=True)
+    except (ValueError, binascii.Error):
+        raise invalid_parameter(f"{name} is not valid base64") from None
+    if not data:
+        raise invalid_parameter(f"{name} is empty")
+    return data
+
+
+async def confirm_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, user = _signed_in(ctx, body)
+    if pool.device_configuration is None:
+        raise Fault(
+            "InvalidUserPoolConfigurationException", "Device tracking is not enabled for this user pool."
+        )
+    device = _device(user, body["DeviceKey"], confirmed=False)
+    config = body.get("DeviceSecretVerifierConfig")
+    if not config or not config.get("PasswordVerifier") or not config.get("Salt"):
+        raise invalid_parameter("DeviceSecretVerifierConfig needs PasswordVerifier and Salt")
+    salt = _b64_bytes(config["Salt"], "Salt")
+    verifier = int.from_bytes(_b64_bytes(config["PasswordVerifier"], "PasswordVerifier"), "big")
+    device.salt = salt.hex()
+    device.verifier = format(verifier, "x")
+    device.name = body.get("DeviceName") or ""
+    device.modified_at = ctx.now()
+    necessary = bool(pool.device_configuration.get("DeviceOnlyRememberedOnUserPrompt"))
+    device.remembered = not necessary
+    return {"UserConfirmationNecessary": necessary}
+
+
+async def list_devices(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    devices = sorted((d for d in user.devices.values() if d.confirmed), key=lambda d: (d.created_at, d.key))
+    limit = body.get("Limit") or 60
+    page, token = paginate(devices, min(limit, 60), body.get("PaginationToken"), lambda d: d.key)
+    reply: dict[str, Any] = {"Devices": [describe_device(d) for d in page]}
+    if token:
+        reply["PaginationToken"] = token
+    return reply
+
+
+async def get_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    return {"Device": describe_device(_device(user, body["DeviceKey"]))}
+
+
+async def update_device_status(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    device = _device(user, body["DeviceKey"])
+    device.remembered = body.get("DeviceRememberedStatus") == "remembered"
+    device.modified_at = ctx.now()
+    return {}
+
+
+async def forget_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _, user = _signed_in(ctx, body)
+    del user.devices[_device(user, body["DeviceKey"], confirmed=False).key]
+    return {}
+
+
+USER_OPERATIONS: dict[str, Handler] = {
+    "AssociateSoftwareToken": associate_software_token,
+    "ChangePassword": change_password,
+    "ConfirmDevice": confirm_device,
+    "ConfirmForgotPassword": confirm_forgot_password,
+    "ConfirmSignUp": confirm_sign_up,
+    "DeleteUser": delete_user,
+    "DeleteUserAttributes": delete_user_attributes,
+    "ForgetDevice": forget_device,
+    "ForgotPassword": forgot_password,
+    "GetDevice": get_device,
+    "GetTokensFromRefreshToken": get_tokens_from_refresh_token,
+    "GetUser": get_user,
+    "GetUserAttributeVerificationCode": get_user_attribute_verification_code,
+    "GetUserAuthFactors": get_user_auth_factors,
+    "GlobalSignOut": global_sign_out,
+    "InitiateAuth": initiate,
+    "ListDevices": list_devices,
+    "ResendConfirmationCode": resend_confirmation_code,
+    "RespondToAuthChallenge": respond,
+    "RevokeToken": revoke_token,
+    "SetUserMFAPreference": set_user_mfa_preference,
+    "SetUserSettings": set_user_settings,
+    "SignUp": sign_up,
+    "UpdateDeviceStatus": update_device_status,
+    "UpdateUserAttributes": update_user_attributes,
+    "VerifySoftwareToken": verify_software_token,
+    "VerifyUserAttribute": verify_user_attribute,
+}
