@@ -59,7 +59,7 @@ def _attributes(reply: Mapping[str, Any], step: str, name: str = "UserAttributes
 
 @dataclass(frozen=True, slots=True)
 class MfaSettings:
-    """The user's MFA settings, ``preferred`` and ``enabled``: ``SMS_MFA``, ``SOFTWARE_TOKEN_MFA``, ``EMAIL_OTP``."""
+    """MFA settings: ``preferred`` and ``enabled``, of ``SMS_MFA``, ``SOFTWARE_TOKEN_MFA``, ``EMAIL_OTP``."""
 
     preferred: str | None
     enabled: tuple[str, ...]
