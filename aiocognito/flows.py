@@ -276,23 +276,28 @@ _STOPPING_ERRORS = {
 # --- request building --------------------------------------------------------------------------------
 
 
+def _call(cfg: ClientConfig, ctx: SignInContext, operation: str, params: dict[str, Any]) -> Call:
+    """The call, as the Admin* operation for ADMIN_USER_PASSWORD_AUTH, with metadata and user context."""
+    if ctx.client_metadata:
+        params["ClientMetadata"] = dict(ctx.client_metadata)
+    context = ctx.user_context
+    if ctx.admin:
+        params["UserPoolId"] = cfg.pool_id
+        context_data = context.admin_context_data() if context else None
+        if context_data:
+            params["ContextData"] = context_data
+        return Call(f"Admin{operation}", params)
+    if context and context.user_context_data():
+        params["UserContextData"] = context.user_context_data()
+    return Call(operation, params)
+
+
 def _initiate(cfg: ClientConfig, ctx: SignInContext, auth_parameters: dict[str, str]) -> Call:
-    params: dict[str, Any] = {"AuthFlow": ctx.flow.value, "ClientId": cfg.client_id}
     secret_hash = cfg.secret_hash(ctx.username)
     if secret_hash is not None:
         auth_parameters["SECRET_HASH"] = secret_hash
-    params["AuthParameters"] = auth_parameters
-    if ctx.client_metadata:
-        params["ClientMetadata"] = dict(ctx.client_metadata)
-    if ctx.admin:
-        params["UserPoolId"] = cfg.pool_id
-        context_data = ctx.user_context.admin_context_data() if ctx.user_context else None
-        if context_data:
-            params["ContextData"] = context_data
-        return Call("AdminInitiateAuth", params)
-    if ctx.user_context and ctx.user_context.user_context_data():
-        params["UserContextData"] = ctx.user_context.user_context_data()
-    return Call("InitiateAuth", params)
+    params = {"AuthFlow": ctx.flow.value, "ClientId": cfg.client_id, "AuthParameters": auth_parameters}
+    return _call(cfg, ctx, "InitiateAuth", params)
 
 
 def _respond(
@@ -314,17 +319,7 @@ def _respond(
     }
     if session is not None:
         params["Session"] = session
-    if ctx.client_metadata:
-        params["ClientMetadata"] = dict(ctx.client_metadata)
-    if ctx.admin:
-        params["UserPoolId"] = cfg.pool_id
-        context_data = ctx.user_context.admin_context_data() if ctx.user_context else None
-        if context_data:
-            params["ContextData"] = context_data
-        return Call("AdminRespondToAuthChallenge", params)
-    if ctx.user_context and ctx.user_context.user_context_data():
-        params["UserContextData"] = ctx.user_context.user_context_data()
-    return Call("RespondToAuthChallenge", params)
+    return _call(cfg, ctx, "RespondToAuthChallenge", params)
 
 
 # --- reply reading -----------------------------------------------------------------------------------
