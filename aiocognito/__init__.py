@@ -9,6 +9,8 @@ Sign users in with SRP and every challenge, keep their tokens fresh, call any Co
         user = step.user
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._service_errors import *  # noqa: F403 - one class per Cognito error code
 from ._service_errors import __all__ as _service_error_names
 from ._version import __version__
@@ -21,31 +23,119 @@ from .errors import (
     TransportError,
 )
 from .flows import AuthFlow, DeviceCredentials, UserContext
-from .pool import UserPool
+from .pool import SignUpResult, UserPool
 from .signing import AwsCredentials
 from .steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
+from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore, TokenStoreError
 from .tokens import TokenSet
 from .transport import RetryPolicy, Timeouts
 from .user import User
 
+if TYPE_CHECKING:
+    from .bulk import ChallengeRequiredError, InvalidCredentialsError, SignInResult
+    from .identity import IdentityCredentials
+    from .oauth import (
+        AuthorizationRequest,
+        InvalidClientError,
+        InvalidGrantError,
+        InvalidRequestError,
+        InvalidScopeError,
+        InvalidTokenError,
+        M2MTokens,
+        NonceMismatchError,
+        OAuthClient,
+        OAuthError,
+        StateMismatchError,
+        UnauthorizedClientError,
+        UnsupportedGrantTypeError,
+    )
+    from .token_store import FileTokenStore, RedisTokenStore
+    from .verify import InsufficientScopeError, TokenClaims, TokenVerifier
+
+# Features a program may not use are imported on first use, so `import aiocognito` stays quick.
+_LAZY = {
+    "ChallengeRequiredError": "bulk",
+    "InvalidCredentialsError": "bulk",
+    "SignInResult": "bulk",
+    "IdentityCredentials": "identity",
+    "AuthorizationRequest": "oauth",
+    "InvalidClientError": "oauth",
+    "InvalidGrantError": "oauth",
+    "InvalidRequestError": "oauth",
+    "InvalidScopeError": "oauth",
+    "InvalidTokenError": "oauth",
+    "M2MTokens": "oauth",
+    "NonceMismatchError": "oauth",
+    "OAuthClient": "oauth",
+    "OAuthError": "oauth",
+    "StateMismatchError": "oauth",
+    "UnauthorizedClientError": "oauth",
+    "UnsupportedGrantTypeError": "oauth",
+    "FileTokenStore": "token_store",
+    "RedisTokenStore": "token_store",
+    "InsufficientScopeError": "verify",
+    "TokenClaims": "verify",
+    "TokenVerifier": "verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiocognito' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [  # noqa: PLE0604 - ends with the generated error classes
     "AuthFlow",
+    "AuthorizationRequest",
     "AwsCredentials",
+    "ChallengeRequiredError",
     "CodeDelivery",
     "CognitoError",
     "DeviceCredentials",
+    "FileTokenStore",
+    "IdentityCredentials",
+    "InsufficientScopeError",
+    "InvalidClientError",
+    "InvalidCredentialsError",
+    "InvalidGrantError",
+    "InvalidRequestError",
+    "InvalidScopeError",
+    "InvalidTokenError",
+    "M2MTokens",
+    "MemoryTokenStore",
     "NewPassword",
+    "NonceMismatchError",
+    "OAuthClient",
+    "OAuthError",
     "ProtocolError",
+    "RedisTokenStore",
     "RetryPolicy",
     "ServiceError",
     "SessionExpiredError",
+    "SessionRecord",
+    "SignInResult",
     "SignInStep",
+    "SignUpResult",
     "SignedOutError",
+    "StateMismatchError",
     "StepDataError",
     "StepName",
+    "StoreKey",
     "Timeouts",
+    "TokenClaims",
     "TokenSet",
+    "TokenStore",
+    "TokenStoreError",
+    "TokenVerifier",
     "TransportError",
+    "UnauthorizedClientError",
+    "UnsupportedGrantTypeError",
     "User",
     "UserContext",
     "UserPool",

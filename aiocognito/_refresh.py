@@ -44,7 +44,8 @@ _UNKNOWN_OPERATION_STATUSES = frozenset({404, 500, 501})
 
 def _is_unknown_operation(error: CognitoError) -> bool:
     if isinstance(error, ServiceError):
-        return error.code in _UNKNOWN_OPERATION_CODES
+        # 501 Not Implemented: LocalStack-style emulators answer JSON with a code of their own.
+        return error.code in _UNKNOWN_OPERATION_CODES or error.status == 501
     # Cognito always answers JSON; an HTML 404/500/501 comes from an emulator that lacks the operation.
     return isinstance(error, TransportError) and error.status in _UNKNOWN_OPERATION_STATUSES
 
@@ -68,8 +69,11 @@ class Refresher:
         self._inflight: dict[StoreKey, asyncio.Task[TokenSet]] = {}
         self.operation = _GET_TOKENS
 
-    async def tokens_for(self, user: User) -> TokenSet:
-        """Fresh tokens for ``user`` (called when its tokens are within the refresh margin)."""
+    async def tokens_for(self, user: User, *, force: bool = False) -> TokenSet:
+        """Fresh tokens for ``user`` (called when its tokens are within the refresh margin).
+
+        With ``force`` (an explicit refresh) a failure is raised even while the old tokens are valid.
+        """
         key = user._key
         task = self._inflight.get(key)
         if task is None:
@@ -89,7 +93,7 @@ class Refresher:
                     f"user {user.username!r}: Cognito refused the refresh token ({error.message}); "
                     "sign in again"
                 ) from error
-            if _is_transient(error) and old.seconds_left(now=self._pool._env.now()) > 0:
+            if not force and _is_transient(error) and old.seconds_left(now=self._pool._env.now()) > 0:
                 _log.warning(
                     "refresh failed (%s); the tokens are still valid and stay in use", type(error).__name__
                 )
@@ -110,7 +114,9 @@ class Refresher:
             # Another process (or pool object) may have refreshed while we waited for the lock.
             record = await store.get(key)
             stored = record.tokens if record is not None else None
-            if stored is not None and stored.expires_at > tokens.expires_at and self._fresh(stored):
+            # Only stale tokens get here, so fresh stored ones are newer, even when issued in the same
+            # second (equal expiry) as ours.
+            if stored is not None and stored.access_token != tokens.access_token and self._fresh(stored):
                 return stored
             if stored is not None and stored.refresh_token:
                 tokens = stored if stored.expires_at >= tokens.expires_at else tokens
@@ -128,7 +134,12 @@ class Refresher:
             from .token_store import SessionRecord
 
             # Store first: with rotation the new refresh token is the only one that works from now on.
-            await store.put(key, SessionRecord(tokens=fresh, device=device))
+            try:
+                await store.put(key, SessionRecord(tokens=fresh, device=device))
+            except (CognitoError, OSError) as error:
+                # Dropping the fresh tokens would lose the session for good when the refresh token was
+                # rotated: keep them in the user object (this process) and say so.
+                _log.warning("the refreshed tokens could not be stored (%s); kept in memory", error)
             return fresh
 
     async def _after_reuse(

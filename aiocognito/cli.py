@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from . import _cli_bulk
 from ._version import __version__
 from .errors import CognitoError, ServiceError
 from .flows import AuthFlow
@@ -257,6 +258,142 @@ def _sign_in(args: argparse.Namespace) -> int:
     return _run(_sign_in_async(args))
 
 
+# --- serve-local and demo -------------------------------------------------------------------------------
+
+
+def _say(line: object) -> None:
+    # Flushed line by line: stdout is often a pipe (a test, `| tee`), and each line is news.
+    print(line, flush=True)
+
+
+def _add_serve_local_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=9229, help="the TCP port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="a JSON file keeping pools, users and devices across restarts (default: memory only)",
+    )
+
+
+async def _serve_local_async(args: argparse.Namespace) -> int:
+    import signal
+
+    from .testing import LocalUserPool
+
+    server = LocalUserPool(args.host, args.port, args.state, on_message=_say)
+    stop = asyncio.Event()
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    # Ctrl-C and SIGTERM stop the server between two requests: a KeyboardInterrupt raised wherever it
+    # lands could cut a reply (or the state file) in half.
+    handled: list[int] = []
+
+    def on_signal(number: int) -> None:
+        received.append(number)
+        stop.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, on_signal, number)
+        except (NotImplementedError, RuntimeError):  # no signal handlers on this platform's loop
+            continue
+        handled.append(number)
+    try:
+        try:
+            await server.start()
+        except OSError as error:
+            raise _CliError("CannotBind", f"{args.host}:{args.port}: {error.strerror or error}") from None
+        try:
+            _say(f"endpoint: {server.endpoint_url}")
+            state = f"; state in {args.state}" if args.state else ""
+            print(f"local Cognito user pool ready{state}; Ctrl-C to stop", file=sys.stderr, flush=True)
+            await stop.wait()
+        finally:
+            await server.aclose()
+    finally:
+        for handled_number in handled:
+            loop.remove_signal_handler(handled_number)
+    return _EXIT_INTERRUPTED if signal.SIGINT in received else _EXIT_OK
+
+
+def _serve_local(args: argparse.Namespace) -> int:
+    """Serve a local Cognito user pool until Ctrl-C or SIGTERM."""
+    return _run(_serve_local_async(args))
+
+
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo takes no options."""
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Walk a user through Cognito on an in-process local user pool, printing each step."""
+    from .demo import DemoError, run_demo
+
+    try:
+        _run(run_demo(out=_say))
+    except DemoError as error:
+        raise _CliError("DemoFailed", str(error)) from None
+    except OSError as error:
+        raise _CliError("CannotBind", f"127.0.0.1: {error.strerror or error}") from None
+    return _EXIT_OK
+
+
+# --- verify -------------------------------------------------------------------------------------------
+
+
+def _add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("token", metavar="TOKEN", help="the ID or access token, or - to read it from stdin")
+    parser.add_argument(
+        "--pool-id", required=True, type=_non_empty, help="the user pool id (us-east-1_AbC123)"
+    )
+    parser.add_argument(
+        "--client-id",
+        required=True,
+        action="append",
+        type=_non_empty,
+        help="an app client id whose tokens are accepted (repeat it for several)",
+    )
+    parser.add_argument(
+        "--jwks-url", help="where the pool's keys are (default: <issuer>/.well-known/jwks.json)"
+    )
+    parser.add_argument("--issuer", help="the expected iss (default: Cognito's, from the pool id)")
+    parser.add_argument("--token-use", choices=("id", "access"), help="accept only this kind of token")
+    parser.add_argument(
+        "--group", action="append", default=[], metavar="GROUP", help="a group the user must be in"
+    )
+    parser.add_argument(
+        "--scope", action="append", default=[], metavar="SCOPE", help="a scope the token must carry"
+    )
+    parser.add_argument(
+        "--leeway", type=float, default=5.0, help="seconds of clock difference tolerated (default: 5)"
+    )
+
+
+async def _verify_async(args: argparse.Namespace) -> int:
+    from .verify import InvalidTokenError, TokenVerifier
+
+    token = sys.stdin.readline().strip() if args.token == "-" else args.token
+    async with TokenVerifier(
+        args.pool_id, args.client_id, jwks_url=args.jwks_url, issuer=args.issuer, leeway=args.leeway
+    ) as verifier:
+        try:
+            claims = await verifier.verify(
+                token, token_use=args.token_use, groups=args.group, scopes=args.scope
+            )
+        except InvalidTokenError as error:
+            raise _CliError("InvalidToken", error.message) from None
+    print(json.dumps(dict(claims.raw), sort_keys=True))
+    return _EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Verify a token against the pool's JWKS and print its claims as JSON."""
+    return _run(_verify_async(args))
+
+
 # --- the command table --------------------------------------------------------------------------------
 
 
@@ -271,6 +408,42 @@ class _Command:
 
 _COMMANDS: tuple[_Command, ...] = (
     _Command(
+        "bulk-sign-in",
+        _cli_bulk.SUMMARY,
+        _cli_bulk.DESCRIPTION,
+        _cli_bulk.add_arguments,
+        lambda args: _cli_bulk.bulk_sign_in(args, _run),
+    ),
+    _Command(
+        "demo",
+        "a whole Cognito walk-through on a local user pool, step by step",
+        "Start a local user pool in this process (127.0.0.1, a free port) and walk one user\n"
+        "through Cognito with aiocognito, printing each step and its duration: sign-up, confirm\n"
+        "with the code from the outbox, SRP sign-in, TOTP enrolment, sign-in answering TOTP,\n"
+        "remember the device, sign in again through device SRP without MFA, refresh, verify the\n"
+        "tokens against the JWKS, update and verify an attribute, global sign-out, and proof\n"
+        "that the old access token is refused. No password, token or key is printed.",
+        _add_demo_arguments,
+        _demo,
+    ),
+    _Command(
+        "serve-local",
+        "run a local Cognito user pool server for tests and development",
+        "Serve Cognito's API (cognito-idp and cognito-identity) on HOST:PORT: real SRP, RS256\n"
+        "tokens and a JWKS, MFA, devices, refresh and revocation. It starts empty: create pools\n"
+        "and app clients with the usual set-up calls (boto3, the AWS CLI, aiocognito's\n"
+        "pool.call), signed with any credentials.\n\n"
+        "The first line on stdout is 'endpoint: http://HOST:PORT'; then every code the pool\n"
+        '"sends" (sign-up, MFA, attribute verification, password reset) is printed, one per\n'
+        "line. --state keeps pools, users and devices in a JSON file across restarts. Stops on\n"
+        "Ctrl-C or SIGTERM.\n\n"
+        "example:\n"
+        "  aiocognito serve-local --port 9229 --state cognito.json &\n"
+        "  aws cognito-idp create-user-pool --pool-name app --endpoint-url http://127.0.0.1:9229",
+        _add_serve_local_arguments,
+        _serve_local,
+    ),
+    _Command(
         "sign-in",
         "sign a user in and print the tokens as JSON",
         "Sign a user in (SRP by default) and print Cognito's AuthenticationResult (IdToken,\n"
@@ -284,6 +457,18 @@ _COMMANDS: tuple[_Command, ...] = (
         "      --client-id 1example23456789 --username alice --password-stdin --code 123456",
         _add_sign_in_arguments,
         _sign_in,
+    ),
+    _Command(
+        "verify",
+        "verify an ID or access token and print its claims as JSON",
+        "Verify a token as a server would: RS256 signature with the pool's JWKS, issuer,\n"
+        "token_use, app client (aud or client_id), exp / iat / nbf, and any --group or --scope\n"
+        "required. Prints the claims as JSON on stdout; a refused token prints one line\n"
+        "'InvalidToken: reason' on stderr and exits with status 1.\n\n"
+        "example:\n"
+        '  aiocognito verify "$ACCESS_TOKEN" --pool-id us-east-1_AbC123 --client-id 1example23456789',
+        _add_verify_arguments,
+        _verify,
     ),
 )
 

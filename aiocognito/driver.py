@@ -27,6 +27,8 @@ _process_pool: concurrent.futures.ProcessPoolExecutor | None = None
 async def compute(effect: Compute) -> Any:
     """Run an SRP function without holding the event loop for more than a few milliseconds."""
     if srp.HAVE_GMPY2:
+        if not srp.backend_loaded():
+            await asyncio.to_thread(srp.load_backend)  # importing gmpy2 takes ~20 ms: not on the loop
         return effect.function(*effect.args, **effect.kwargs)
     # Python's pow() takes tens of milliseconds for these numbers and holds the GIL, even in a thread.
     global _process_pool  # noqa: PLW0603 - one lazily made pool of worker processes, shared by all pools

@@ -410,12 +410,14 @@ def _start(cfg: ClientConfig, ctx: SignInContext, env: Env) -> Flow:
         auth["DEVICE_KEY"] = ctx.device.device_key
     try:
         reply = yield _initiate(cfg, ctx, auth)
+        # Inside the try: Cognito says UserNotConfirmed / PasswordResetRequired for SRP only after the
+        # PASSWORD_VERIFIER answer (the password is checked first), some emulators at InitiateAuth.
+        return (yield from _settle(cfg, ctx, reply, env, ephemeral=ephemeral, username=ctx.username))
     except ServiceError as error:
         reason = _STOPPING_ERRORS.get(error.code)
         if reason is None:
             raise
         return Stopped(reason, ctx.username, error)
-    return (yield from _settle(cfg, ctx, reply, env, ephemeral=ephemeral, username=ctx.username))
 
 
 def _settle(

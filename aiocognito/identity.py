@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["IdentityCredentials", "logins_key"]
 
 _REFRESH_BEFORE = 300.0
+# botocore and aiobotocore refresh credentials with less than 15 minutes left ("advisory") and fail when the
+# refreshed ones still have less than 10 ("mandatory"): what they get from us must have more than that.
+_BOTOCORE_REFRESH_BEFORE = 15 * 60.0 + 60.0
 
 
 def logins_key(pool_id: str, region: str) -> str:
@@ -58,15 +61,15 @@ class IdentityCredentials:
             ServiceError, TransportError: from GetId / GetCredentialsForIdentity.
             ProtocolError: a malformed reply.
         """
-        now = self._user.pool._env.now()
+        return await self._get(_REFRESH_BEFORE)
+
+    async def _get(self, margin: float) -> AwsCredentials:
         cached = self._credentials
-        if cached is not None and not cached.expires_within(_REFRESH_BEFORE, now=now):
+        if cached is not None and not cached.expires_within(margin, now=self._user.pool._env.now()):
             return cached
-        async with self._lock:
+        async with self._lock:  # one fetch at a time: the callers that waited find the new credentials
             cached = self._credentials
-            if cached is not None and not cached.expires_within(
-                _REFRESH_BEFORE, now=self._user.pool._env.now()
-            ):
+            if cached is not None and not cached.expires_within(margin, now=self._user.pool._env.now()):
                 return cached
             self._credentials = await self._fetch()
             return self._credentials
@@ -113,7 +116,7 @@ class IdentityCredentials:
         )
 
     async def _metadata(self) -> dict[str, Any]:
-        credentials = await self.get()
+        credentials = await self._get(_BOTOCORE_REFRESH_BEFORE)
         return {
             "access_key": credentials.access_key_id,
             "secret_key": credentials.secret_access_key,

@@ -9,10 +9,10 @@ import re
 import secrets
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -45,6 +45,9 @@ from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore
 from .tokens import TokenSet
 from .transport import RetryPolicy, Timeouts, Transport
 from .user import User, code_delivery_of
+
+if TYPE_CHECKING:
+    from . import bulk
 
 __all__ = ["ENDPOINT_ENV", "ChallengeHandler", "SignUpResult", "UserPool"]
 
@@ -317,6 +320,43 @@ class UserPool:
             answer = await on_challenge(step)
             step = await step.respond(answer)
         raise ProtocolError("too many sign-in rounds", step=str(step.name))
+
+    def sign_in_many(
+        self,
+        credentials: bulk.CredentialSource,
+        *,
+        concurrency: int = 64,  # bulk.DEFAULT_CONCURRENCY (bulk is imported on first use)
+        rate: float | bulk.TokenBucket | None = 55.0,  # bulk.DEFAULT_RATE
+        flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
+        client_metadata: Mapping[str, str] | None = None,
+        workers: int | None = None,
+        executor: bulk.ComputeExecutor | None = None,
+        throttle_retries: int = 3,
+        store_tokens: bool = False,
+    ) -> AsyncGenerator[bulk.SignInResult, None]:
+        """Sign many users in, yielding a :class:`~aiocognito.bulk.SignInResult` per user as each ends.
+
+        ``async for result in pool.sign_in_many(users, concurrency=64, rate=55): ...``: bounded
+        concurrency, a rate limit in sign-ins per second (``None``: none), SRP math in a process pool,
+        the input read lazily and memory flat. See :func:`aiocognito.bulk.sign_in_many` for the details.
+
+        Raises:
+            ValueError: a bad ``concurrency``, ``workers``, ``throttle_retries`` or ``flow``.
+        """
+        from . import bulk
+
+        return bulk.sign_in_many(
+            self,
+            credentials,
+            concurrency=concurrency,
+            rate=rate,
+            flow=flow,
+            client_metadata=client_metadata,
+            workers=workers,
+            executor=executor,
+            throttle_retries=throttle_retries,
+            store_tokens=store_tokens,
+        )
 
     def resume(self, data: str | bytes | Mapping[str, Any]) -> SignInStep:
         """A step kept with :meth:`SignInStep.to_json`, ready to answer again.

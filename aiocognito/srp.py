@@ -66,6 +66,7 @@ import datetime
 import hashlib
 import hmac
 import importlib
+import importlib.util
 import math
 import re
 from collections.abc import Callable
@@ -84,6 +85,7 @@ __all__ = [
     "N",
     "DeviceSecret",
     "Ephemeral",
+    "backend_loaded",
     "claim_message",
     "compute_k",
     "compute_s",
@@ -92,6 +94,7 @@ __all__ = [
     "device_secret",
     "ephemeral",
     "hkdf",
+    "load_backend",
     "pad_hex",
     "password_claim",
     "pool_name",
@@ -140,17 +143,28 @@ def _powmod_builtin(base: int, exponent: int, modulus: int) -> int:
     return pow(base, exponent, modulus)
 
 
-_gmpy2: Any
-try:
-    _gmpy2 = importlib.import_module("gmpy2")
-except ImportError:  # pragma: no cover - gmpy2 is a dependency; the fallback is tested by patching
-    _gmpy2 = None
-
 #: Whether gmpy2 (GMP) does the modular exponentiation; else Python's ``pow()``, about 8x slower.
-HAVE_GMPY2: bool = _gmpy2 is not None
+HAVE_GMPY2: bool = importlib.util.find_spec("gmpy2") is not None
+# gmpy2 is imported on first use (about 20 ms), not with aiocognito: see load_backend.
+_gmpy2: Any = None
+
+
+def load_backend() -> None:
+    """Import gmpy2 now. The driver calls it in a worker thread before the first sign-in's math, so
+    neither ``import aiocognito`` nor the event loop pays for the import."""
+    global _gmpy2  # noqa: PLW0603 - the one lazily imported backend
+    if _gmpy2 is None and HAVE_GMPY2:
+        _gmpy2 = importlib.import_module("gmpy2")
+
+
+def backend_loaded() -> bool:
+    """Whether the exponentiation backend is ready (always, without gmpy2)."""
+    return _gmpy2 is not None or not HAVE_GMPY2
 
 
 def _powmod_gmpy2(base: int, exponent: int, modulus: int) -> int:
+    if _gmpy2 is None:
+        load_backend()
     return int(_gmpy2.powmod(base, exponent, modulus))
 
 
@@ -158,6 +172,8 @@ def _powmod_gmpy2_sec(base: int, exponent: int, modulus: int) -> int:
     # mpz_powm_sec wants a positive exponent; x == 0 would need a SHA-256 preimage of zero.
     if exponent <= 0:
         return pow(base, exponent, modulus)
+    if _gmpy2 is None:
+        load_backend()
     return int(_gmpy2.powmod_sec(base, exponent, modulus))
 
 

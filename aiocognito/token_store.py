@@ -187,13 +187,14 @@ def _tokens_from(raw: Any, where: str) -> TokenSet | None:
         return None
     if not isinstance(raw, Mapping):
         raise TokenStoreError(f"{where}: 'tokens' is not an object")
-    id_token = _string(raw, "id_token", where)
+    # An empty id token is a machine-to-machine token set (client credentials give no id token).
+    id_token = "" if raw.get("id_token") == "" else _string(raw, "id_token", where)
     access_token = _string(raw, "access_token", where)
     refresh_token = raw.get("refresh_token")
     if refresh_token is not None and not isinstance(refresh_token, str):
         raise TokenStoreError(f"{where}: 'refresh_token' is not a string")
     try:
-        id_claims = decode_claims(id_token, name="id_token")
+        id_claims = decode_claims(id_token, name="id_token") if id_token else {}
         access_claims = decode_claims(access_token, name="access_token")
     except ProtocolError as exc:
         raise TokenStoreError(f"{where}: {exc}") from None

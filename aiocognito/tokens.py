@@ -67,10 +67,18 @@ class TokenSet:
 
     @classmethod
     def from_result(
-        cls, result: Mapping[str, Any], *, now: float, refresh_token: str | None = None
+        cls,
+        result: Mapping[str, Any],
+        *,
+        now: float,
+        refresh_token: str | None = None,
+        require_id_token: bool = True,
     ) -> TokenSet:
         """Tokens from Cognito's ``AuthenticationResult``; ``refresh_token`` keeps the old one on a refresh
         that did not rotate it.
+
+        ``require_id_token=False`` accepts a reply without ``IdToken`` (a machine-to-machine token); the
+        set then has ``id_token == ""`` and no id claims.
 
         Raises:
             ProtocolError: a token is missing or malformed.
@@ -78,6 +86,9 @@ class TokenSet:
         tokens: dict[str, str] = {}
         for wire in ("IdToken", "AccessToken"):
             value = result.get(wire)
+            if wire == "IdToken" and value is None and not require_id_token:
+                tokens[wire] = ""
+                continue
             if not isinstance(value, str) or not value:
                 raise ProtocolError("missing or not a string", step="AuthenticationResult", field=wire)
             tokens[wire] = value
@@ -85,7 +96,7 @@ class TokenSet:
         if new_refresh is not None and not isinstance(new_refresh, str):
             raise ProtocolError("not a string", step="AuthenticationResult", field="RefreshToken")
         access_claims = decode_claims(tokens["AccessToken"], name="AccessToken")
-        id_claims = decode_claims(tokens["IdToken"], name="IdToken")
+        id_claims = decode_claims(tokens["IdToken"], name="IdToken") if tokens["IdToken"] else {}
         issued_at = _int_claim(access_claims, "iat", "AccessToken")
         expires_at = _int_claim(access_claims, "exp", "AccessToken")
         token_type = result.get("TokenType", "Bearer")
@@ -100,6 +111,25 @@ class TokenSet:
             id_claims=id_claims,
             access_claims=access_claims,
         )
+
+    @classmethod
+    def from_oauth(
+        cls, reply: Mapping[str, Any], *, now: float, refresh_token: str | None = None
+    ) -> TokenSet:
+        """Tokens from an OAuth 2.0 token endpoint reply (``access_token``, ``id_token``, ``refresh_token``,
+        ``token_type``; RFC 6749 section 5.1). The id token is optional: a client credentials reply has none,
+        and the set then has ``id_token == ""``. ``refresh_token`` keeps the old one on a refresh that did
+        not rotate it.
+
+        Raises:
+            ProtocolError: the access token is missing or malformed.
+        """
+        result: dict[str, Any] = {"AccessToken": reply.get("access_token")}
+        names = (("IdToken", "id_token"), ("RefreshToken", "refresh_token"), ("TokenType", "token_type"))
+        for wire, name in names:
+            if reply.get(name) is not None:
+                result[wire] = reply[name]
+        return cls.from_result(result, now=now, refresh_token=refresh_token, require_id_token=False)
 
     def seconds_left(self, *, now: float) -> float:
         """Seconds until the access token expires, local clock corrected for the drift at issue."""

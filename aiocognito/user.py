@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ProtocolError, SignedOutError
+from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
 from .flows import DeviceCredentials
 from .steps import CodeDelivery
 from .tokens import TokenSet
@@ -103,7 +103,9 @@ class Device:
 
     @property
     def remembered(self) -> bool:
-        return self.attributes.get("device_status") == "valid"
+        """Whether the device is remembered (``dev:device_remembered_status``; ``device_status`` is
+        ``valid`` for every device, remembered or not)."""
+        return self.attributes.get("dev:device_remembered_status") == "remembered"
 
     @classmethod
     def from_wire(cls, data: Any, step: str) -> Device:
@@ -182,11 +184,27 @@ class User:
             SignedOutError: the user signed out, or Cognito refused the refresh token (session ended).
             TransportError, ServiceError: the refresh failed and the tokens have expired.
         """
-        self._check()
+        if self._signed_out is not None:
+            self._check()
         tokens = self._tokens
-        if tokens.seconds_left(now=self.pool._env.now()) > self.pool.refresh_margin:
+        pool = self.pool
+        # The same margin as the refresher (at most half the lifetime): with a margin longer than the
+        # tokens live (5-minute access tokens and the default 300 s) every call would refresh.
+        if tokens.seconds_left(now=pool._env.now()) > pool._margin_for(tokens):
             return tokens
-        return await self.pool._refresher.tokens_for(self)
+        return await pool._refresher.tokens_for(self)
+
+    async def refresh(self) -> TokenSet:
+        """Refresh the tokens now, whatever their age (``refreshSession`` of amazon-cognito-identity-js).
+
+        Concurrent refreshes of the same user still make one call.
+
+        Raises:
+            SignedOutError: the user signed out, or Cognito refused the refresh token (session ended).
+            TransportError, ServiceError: the refresh failed; the old tokens stay in use.
+        """
+        self._check()
+        return await self.pool._refresher.tokens_for(self, force=True)
 
     async def _access_token(self) -> str:
         return (await self.tokens()).access_token
@@ -229,6 +247,8 @@ class User:
             extra["ClientMetadata"] = dict(client_metadata)
         reply = await self._call("UpdateUserAttributes", extra)
         details = reply.get("CodeDeliveryDetailsList") or []
+        if not isinstance(details, list):
+            raise ProtocolError("not a list", step="UpdateUserAttributes", field="CodeDeliveryDetailsList")
         return [d for d in (code_delivery_of(item) for item in details) if d is not None]
 
     async def delete_attributes(self, names: Iterable[str]) -> None:
@@ -253,21 +273,52 @@ class User:
         )
 
     async def delete(self) -> None:
-        """DeleteUser: delete the account; the user object is then signed out."""
+        """DeleteUser: delete the account; the user object is then signed out and its record (remembered
+        device included, as the device went with the account) dropped from the store.
+
+        Raises:
+            SignedOutError: the user was already signed out.
+        """
         await self._call("DeleteUser")
-        await self._end("deleted")
+        self._signed_out = "deleted"
+        await self.pool.token_store.delete(self._key)
 
     async def sign_out(self) -> None:
-        """Sign out on this side: revoke the refresh token (RevokeToken, when the tokens carry
-        ``origin_jti``) and forget the tokens in the store."""
+        """Sign out on this side: revoke the refresh token (RevokeToken, when the access token carries
+        ``origin_jti``) and forget the tokens in the store; the remembered device is kept.
+
+        A revocation that fails for a passing reason (network, 5xx, throttling) raises and leaves the user
+        signed in, so ``sign_out()`` can be tried again. Any other refusal (the token was already revoked,
+        revocation is not enabled for the client) still signs the user out here, then is raised.
+
+        Raises:
+            SignedOutError: the user was already signed out.
+            TransportError, ServiceError: RevokeToken failed (see above).
+        """
         self._check()
-        tokens = self._tokens
+        tokens = await self._newest_tokens()
         if tokens.refresh_token and "origin_jti" in tokens.access_claims:
             params: dict[str, Any] = {"Token": tokens.refresh_token, "ClientId": self.pool.client_id}
             if self.pool._client.client_secret is not None:
                 params["ClientSecret"] = self.pool._client.client_secret
-            await self.pool.call("RevokeToken", params)
+            try:
+                await self.pool.call("RevokeToken", params)
+            except TransportError:
+                raise
+            except ServiceError as error:
+                if error.throttling or error.status >= 500:
+                    raise
+                await self._end("signed out")
+                raise
         await self._end("signed out")
+
+    async def _newest_tokens(self) -> TokenSet:
+        # With rotation, another user object (or process) may hold a newer refresh token in the store.
+        record = await self.pool.token_store.get(self._key)
+        stored = record.tokens if record is not None else None
+        if stored is not None and stored.refresh_token and stored.expires_at > self._tokens.expires_at:
+            return stored
+        return self._tokens
 
     async def global_sign_out(self) -> None:
         """GlobalSignOut: revoke every token of the user on every device."""
@@ -292,6 +343,11 @@ class User:
         wire = {"SMS": "SMSMfaSettings", "TOTP": "SoftwareTokenMfaSettings", "EMAIL": "EmailMfaSettings"}
         if preferred is not None and preferred.upper() not in wire:
             raise ValueError("preferred must be 'SMS', 'TOTP' or 'EMAIL'")
+        chosen = {"SMS": sms, "TOTP": totp, "EMAIL": email}
+        if preferred is not None and chosen[preferred.upper()] is False:
+            raise ValueError(f"{preferred.upper()} cannot be preferred and disabled at once")
+        if preferred is None and sms is None and totp is None and email is None:
+            raise ValueError("set at least one of sms, totp, email or preferred")
         extra: dict[str, Any] = {}
         for name, enabled in (("SMS", sms), ("TOTP", totp), ("EMAIL", email)):
             is_preferred = preferred is not None and preferred.upper() == name
@@ -375,6 +431,7 @@ class User:
             token = next_token
 
     def _device_key(self, device_key: str | None) -> str:
+        self._check()
         if device_key is not None:
             return device_key
         if self.device is None:

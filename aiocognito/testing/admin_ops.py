@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import auth
+from . import auth, oauth
 from .faults import Fault, invalid_parameter, resource_not_found, user_not_found
 from .service import Context
 from .state import (
@@ -499,6 +499,7 @@ def _client_from(
     for key in ("ReadAttributes", "WriteAttributes"):
         if body.get(key):
             client.config[key] = list(body[key])
+    client.config.update(oauth.client_oauth_config(pool, body, secret))
     return client
 
 

@@ -102,9 +102,12 @@ def _walk(shape: Any, value: Any, path: str, problems: list[str]) -> None:
             _walk(shape.member, item, f"{path}.{index + 1}.member", problems)
     elif kind == "map":
         _check_size(metadata, len(value), path, problems, "length")
-        for key, item in value.items():
+        for key, item in list(value.items()):
             if item is None:
-                raise Fault("SerializationException", f"Null value at '{path}.{key}'")
+                # Dropped, as Cognito does: amazon-cognito-identity-js sends AuthParameters
+                # {"DEVICE_KEY": null} on every refresh when no device is remembered.
+                del value[key]
+                continue
             _walk(shape.key, key, f"{path}.key", problems)
             _walk(shape.value, item, f"{path}.{key}", problems)
     elif kind == "string":

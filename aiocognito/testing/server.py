@@ -34,6 +34,7 @@ from .admin_ops import ADMIN_OPERATIONS, Handler
 from .auth import Sessions
 from .faults import Fault
 from .identity_ops import IDENTITY_OPERATIONS
+from .oauth import OAUTH_OPERATIONS, OAuthEndpoints
 from .outbox import Message, Outbox
 from .schema import Models, check_body
 from .service import Context, Triggers
@@ -55,7 +56,7 @@ _REPLY_CONTENT_TYPE = "application/x-amz-json-1.1"
 _IDP = SERVICES["cognito-idp"]
 _IDENTITY = SERVICES["cognito-identity"]
 _HANDLERS: dict[str, dict[str, Handler]] = {
-    _IDP.target_prefix: {**ADMIN_OPERATIONS, **USER_OPERATIONS},
+    _IDP.target_prefix: {**ADMIN_OPERATIONS, **USER_OPERATIONS, **OAUTH_OPERATIONS},
     _IDENTITY.target_prefix: IDENTITY_OPERATIONS,
 }
 _PUBLIC: dict[str, frozenset[str]] = {
@@ -69,7 +70,9 @@ _READ_ONLY = frozenset(
         "AdminListGroupsForUser",
         "DescribeIdentityPool",
         "DescribeUserPool",
+        "DescribeResourceServer",
         "DescribeUserPoolClient",
+        "DescribeUserPoolDomain",
         "GetCredentialsForIdentity",
         "GetDevice",
         "GetGroup",
@@ -194,6 +197,9 @@ class LocalUserPool:
         self._models: dict[str, Any] = {}
         self._runner: web.AppRunner | None = None
         self._endpoint_url: str | None = None
+        #: The OAuth 2.0 domain endpoints (aiocognito.testing.oauth): ``oauth.domain_url(pool_id)``,
+        #: ``oauth.sign_in(authorize_url, username)``, ``oauth.token_requests``.
+        self.oauth = OAuthEndpoints(self._ctx, lambda: self.endpoint_url, self._save)
 
     def __repr__(self) -> str:
         return f"<LocalUserPool {self._endpoint_url or 'not started'}>"
@@ -233,6 +239,7 @@ class LocalUserPool:
         app.router.add_route("OPTIONS", "/{tail:.*}", self._preflight)
         app.router.add_get("/{pool_id}/.well-known/jwks.json", self._jwks)
         app.router.add_get("/{pool_id}/.well-known/openid-configuration", self._openid_configuration)
+        self.oauth.add_routes(app.router)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
@@ -444,6 +451,7 @@ class LocalUserPool:
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "subject_types_supported": ["public"],
                 "response_types_supported": ["code", "token"],
+                **self.oauth.discovery_document(pool),
             },
             headers=_CORS,
         )

@@ -238,6 +238,8 @@ class RefreshRecord:
     revoked: bool = False
     # With rotation: the time a newer token replaced this one (it stays valid for the grace period).
     replaced_at: float | None = None
+    # The OAuth scopes of tokens issued through the domain's token endpoint ("" for API sign-ins).
+    scope: str = ""
 
 
 @dataclass(slots=True)
@@ -270,6 +272,10 @@ class Pool:
     groups: dict[str, Group] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     revoked_origins: list[str] = field(default_factory=list)
+    # OAuth 2.0 (aiocognito.testing.oauth): the domain prefix (CreateUserPoolDomain) and the resource
+    # servers by identifier, as CreateResourceServer describes them.
+    domain: str = ""
+    resource_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def srp_name(self) -> str:

@@ -139,10 +139,13 @@ def issue_tokens(
     origin_jti: str | None = None,
     device_key: str = "",
     with_refresh: bool = True,
+    scope: str = ACCESS_SCOPE,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
     """An ``AuthenticationResult``: ID and access tokens, and a refresh token of a new family.
 
-    ``origin_jti`` and ``auth_time`` are kept when tokens are refreshed (same family).
+    ``origin_jti`` and ``auth_time`` are kept when tokens are refreshed (same family). ``scope`` and
+    ``nonce`` are the OAuth scopes of the access token and the id token's nonce (the domain's endpoints).
     """
     issued = int(now)
     auth_time = issued if auth_time is None else auth_time
@@ -161,6 +164,7 @@ def issue_tokens(
             "cognito:username": user.username,
             "aud": client.id,
             "token_use": "id",
+            **({"nonce": nonce} if nonce is not None else {}),
             "auth_time": auth_time,
             "exp": issued + client.id_validity,
             "iat": issued,
@@ -174,7 +178,7 @@ def issue_tokens(
         {
             "client_id": client.id,
             "token_use": "access",
-            "scope": ACCESS_SCOPE,
+            "scope": scope,
             "auth_time": auth_time,
             "exp": issued + client.access_validity,
             "iat": issued,
@@ -199,6 +203,7 @@ def issue_tokens(
             auth_time=auth_time,
             expires_at=now + client.refresh_validity,
             device_key=device_key,
+            scope="" if scope == ACCESS_SCOPE else scope,
         )
         result["RefreshToken"] = token
     return result

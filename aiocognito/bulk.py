@@ -1,0 +1,662 @@
+"""Many sign-ins at once: bounded concurrency, a rate limit, SRP math on every core, flat memory.
+
+:func:`sign_in_many` (also :meth:`UserPool.sign_in_many <aiocognito.UserPool.sign_in_many>`) reads
+``(username, password)`` pairs from any iterable or async iterable and yields one :class:`SignInResult`
+per user as each sign-in ends: tokens, or the error that user met. One failure never stops the rest.
+
+Why the defaults are what they are:
+
+- **Rate**: Cognito's default quota for its *UserAuthentication* category (InitiateAuth and
+  RespondToAuthChallenge together) is 120 requests per second per account and region. An SRP sign-in
+  is two such requests (four with a remembered device, one with USER_PASSWORD_AUTH), so 60 sign-ins per
+  second use all of it; :data:`DEFAULT_RATE` is 55 (110 requests/s), leaving room for the retries of
+  throttled calls and for the app's own sign-ins. Raise it when AWS has raised your quota, halve it when
+  users sign in with remembered devices, and pass ``rate=None`` against a local emulator.
+- **Throttling**: the transport retries a throttled call (``TooManyRequestsException``) with backoff. If
+  a sign-in still ends throttled, the limiter slows down (to 70 %, recovering by 1 % per unthrottled
+  sign-in) and the sign-in is started again, up to ``throttle_retries`` times: a throttled request was
+  refused before the password was looked at, so repeating it cannot lock anyone out.
+- **SRP math on every core**: each SRP sign-in needs about 4.5 ms of big-number work (with gmpy2). Run
+  on the event loop, 500 concurrent sign-ins would stall it for seconds; so the
+  :class:`~aiocognito.flows.Compute` effects of all in-flight sign-ins are gathered in batches and run
+  in worker processes (one per usable core) fed over pipes. Batching keeps the cost of the hop well
+  below the math itself.
+- **Flat memory**: the input is read one item at a time, only when a slot is free, and a slot stays
+  taken until its result has been handed to the caller: at most ``concurrency`` sign-ins and results
+  exist at once, whatever the number of users. Tokens are not put in the pool's token store unless
+  ``store_tokens=True`` (a memory store would keep every user's tokens).
+
+Results come out in the order sign-ins end, not the input order: :attr:`SignInResult.index` is the
+position in the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import math
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+
+from . import driver
+from .errors import CognitoError, ServiceError
+from .flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
+from .steps import _STEP_OF_CHALLENGE
+from .tokens import TokenSet
+
+if TYPE_CHECKING:
+    from .pool import UserPool
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_RATE",
+    "ChallengeRequiredError",
+    "ComputeExecutor",
+    "CredentialSource",
+    "Credentials",
+    "InvalidCredentialsError",
+    "SignInResult",
+    "TokenBucket",
+    "sign_in_many",
+]
+
+#: Sign-ins per second: just under Cognito's default UserAuthentication quota of 120 requests/s, at
+#: two requests per SRP sign-in (see the module docstring).
+DEFAULT_RATE = 55.0
+#: Sign-ins in flight at once: enough to keep a rate of :data:`DEFAULT_RATE` busy at 1 s latency.
+DEFAULT_CONCURRENCY = 64
+# Computations sent to a worker in one go: big enough to make the hop cheap, small enough that every
+# worker gets some.
+_MAX_BATCH = 32
+# The limiter never slows below this fraction of the rate asked for, nor recovers above it.
+_SLOWEST = 0.05
+_SLOW_DOWN = 0.7
+_RECOVER = 1.01
+
+#: One user's credentials: a ``(username, password)`` pair, a mapping with ``"username"`` and ``"password"``
+#: keys (a :class:`csv.DictReader` row), or an object with ``username`` and ``password`` attributes.
+Credentials: TypeAlias = Any
+#: What :func:`sign_in_many` reads: an iterable or an async iterable of :data:`Credentials`.
+CredentialSource: TypeAlias = Iterable[Credentials] | AsyncIterable[Credentials]
+#: An executor for the SRP math (a process or thread pool).
+ComputeExecutor: TypeAlias = concurrent.futures.Executor
+
+
+class ChallengeRequiredError(CognitoError):
+    """The sign-in stopped at a step that needs an answer (an MFA code, a new password...).
+
+    A bulk sign-in answers only the SRP challenges; anything else is reported as this error.
+
+    Attributes:
+        step: the step's name (``CONFIRM_SIGN_IN_WITH_TOTP_CODE``...), as :class:`~aiocognito.StepName`.
+        challenge_name: Cognito's challenge name (``SOFTWARE_TOKEN_MFA``...).
+    """
+
+    code = "ChallengeRequired"
+
+    def __init__(self, step: str, challenge_name: str) -> None:
+        self.step = step
+        self.challenge_name = challenge_name
+        super().__init__(f"the sign-in needs an answer to {step} ({challenge_name})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.step, self.challenge_name))
+
+
+class InvalidCredentialsError(CognitoError):
+    """An input item that is not a username and a password; nothing was sent for it."""
+
+    code = "InvalidCredentials"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    """How one user's sign-in ended.
+
+    Attributes:
+        index: the position of the user in the input (results come in the order sign-ins end).
+        username: the username as given.
+        tokens: the tokens, when the sign-in succeeded.
+        error: the error, when it failed: a :class:`~aiocognito.ServiceError` subclass
+            (``NotAuthorizedError``...), :class:`ChallengeRequiredError`, :class:`~aiocognito.TransportError`,
+            :class:`~aiocognito.ProtocolError` or :class:`InvalidCredentialsError`.
+    """
+
+    index: int
+    username: str
+    tokens: TokenSet | None = field(default=None, repr=False)
+    error: CognitoError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the user is signed in."""
+        return self.tokens is not None
+
+    @property
+    def error_code(self) -> str | None:
+        """The error's code: Cognito's wire code for a service error, else the name of its kind."""
+        error = self.error
+        if error is None:
+            return None
+        code = getattr(error, "code", None)
+        return code if isinstance(code, str) and code else type(error).__name__
+
+    @property
+    def error_message(self) -> str | None:
+        """The error's message (never a password or a token)."""
+        error = self.error
+        if error is None:
+            return None
+        return error.message if isinstance(error, ServiceError) else str(error)
+
+
+class TokenBucket:
+    """A token-bucket rate limiter: on average at most ``rate`` acquisitions per second.
+
+    It holds up to ``capacity`` tokens (the burst it allows after a quiet time) and starts full. It is
+    computed from the clock rather than refilled by a timer, so oversleeping never lowers the rate.
+
+    Args:
+        rate: tokens per second.
+        capacity: the largest burst, at least 1.
+        clock: monotonic seconds (injectable for tests).
+        sleep: the coroutine to wait with (injectable for tests).
+
+    Raises:
+        ValueError: ``rate`` is not positive or ``capacity`` is less than 1.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        capacity: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not rate > 0 or math.isinf(rate):
+            raise ValueError("rate must be a positive number of sign-ins per second")
+        if not capacity >= 1:
+            raise ValueError("capacity must be at least 1")
+        self.max_rate = float(rate)
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self._clock = clock
+        self._sleep = sleep
+        # The time at which the bucket would be full again: GCRA's "theoretical arrival time".
+        self._full_at = clock()
+
+    def __repr__(self) -> str:
+        return f"<TokenBucket rate={self.rate:g}/s of {self.max_rate:g}/s capacity={self.capacity:g}>"
+
+    def reserve(self) -> float:
+        """Take a token now; return how many seconds to wait before using it."""
+        now = self._clock()
+        interval = 1.0 / self.rate
+        start = max(now, self._full_at)
+        self._full_at = start + interval
+        return max(0.0, self._full_at - self.capacity * interval - now)
+
+    async def acquire(self) -> None:
+        """Wait until a token is available and take it."""
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+    def slow_down(self) -> None:
+        """Cut the rate after throttling (multiplicative decrease)."""
+        self.rate = max(self.max_rate * _SLOWEST, self.rate * _SLOW_DOWN)
+
+    def recover(self) -> None:
+        """Raise the rate a little after a sign-in that was not throttled, up to the rate asked for."""
+        if self.rate < self.max_rate:
+            self.rate = min(self.max_rate, self.rate * _RECOVER)
+
+
+# --- SRP math in worker processes ------------------------------------------------------------------
+
+_Jobs = list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
+_Results = list[tuple[bool, Any]]
+_FRAME_HEAD = 4
+# The worker: takes sys.path first (so it imports aiocognito from where this process did), keeps its
+# stdout for frames (anything printed goes to stderr) and leaves Ctrl-C to the parent, which closes it.
+_WORKER_BOOT = (
+    "import os, pickle, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "out = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
+    "sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from aiocognito.bulk import _worker_main; _worker_main(sys.stdin.buffer, out)"
+)
+
+
+def _run_batch(jobs: _Jobs) -> _Results:
+    """Run computations: ``(True, result)`` or ``(False, exception)`` for each."""
+    out: _Results = []
+    for function, args, kwargs in jobs:
+        try:
+            out.append((True, function(*args, **kwargs)))
+        except Exception as exc:  # handed back to the flow that asked
+            out.append((False, exc))
+    return out
+
+
+def _worker_main(inp: BinaryIO, out: BinaryIO) -> None:
+    """A worker process's loop: read a batch, run it, write the results; stop at end of input."""
+    while True:
+        head = inp.read(_FRAME_HEAD)
+        if len(head) < _FRAME_HEAD:
+            return
+        jobs = pickle.loads(inp.read(int.from_bytes(head, "big")))  # noqa: S301 - from our parent
+        results = _run_batch(jobs)
+        try:
+            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an exception that does not pickle: send its text
+            results = [(ok, v if ok else RuntimeError(repr(v))) for ok, v in results]
+            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
+        out.write(len(data).to_bytes(_FRAME_HEAD, "big") + data)
+        out.flush()
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)  # pragma: no cover - macOS, Windows
+
+
+class _Workers:
+    """Worker processes running batches of SRP math, talked to over pipes with length-prefixed pickles.
+
+    Not :class:`concurrent.futures.ProcessPoolExecutor`: its ``spawn`` start runs the caller's main script
+    again in every worker (a script without an ``if __name__ == "__main__"`` guard then breaks), and
+    ``fork`` copies the locks held by this process's threads. The workers are started on first use, are
+    children of this process (their CPU time shows in ``RUSAGE_CHILDREN`` once closed) and end when
+    their input closes.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._idle: asyncio.Queue[asyncio.subprocess.Process] = asyncio.Queue()
+        self._processes: list[asyncio.subprocess.Process] = []
+        self._starting: asyncio.Lock | None = None
+
+    async def _start(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._processes:
+                return
+            path = pickle.dumps(list(sys.path))
+            for _ in range(self.count):
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", _WORKER_BOOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+                self._processes.append(process)
+                assert process.stdin is not None
+                process.stdin.write(path)
+                self._idle.put_nowait(process)
+
+    async def run_batch(self, jobs: _Jobs) -> _Results:
+        if not self._processes:
+            await self._start()
+        process = await self._idle.get()
+        assert process.stdin is not None
+        assert process.stdout is not None
+        data = pickle.dumps(jobs, pickle.HIGHEST_PROTOCOL)
+        try:
+            process.stdin.write(len(data).to_bytes(_FRAME_HEAD, "big") + data)
+            await process.stdin.drain()
+            head = await process.stdout.readexactly(_FRAME_HEAD)
+            reply = await process.stdout.readexactly(int.from_bytes(head, "big"))
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            raise RuntimeError(f"an SRP worker process ended (exit status {process.returncode})") from exc
+        # Not put back when interrupted half-way (cancelled): its pipe is out of step.
+        self._idle.put_nowait(process)
+        results: _Results = pickle.loads(reply)  # noqa: S301 - from our own worker
+        return results
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        processes, self._processes = self._processes, []
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except asyncio.TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+class _BatchingRunner:
+    """Runs :class:`Compute` effects in worker processes or an executor, those asked for in one loop
+    iteration together, split into as many batches as there are workers (at most :data:`_MAX_BATCH`
+    each)."""
+
+    def __init__(self, run_batch: Callable[[_Jobs], Awaitable[_Results]], workers: int) -> None:
+        self._run_batch = run_batch
+        self._workers = max(1, workers)
+        self._pending: list[tuple[Compute, asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._batches: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, effect: Compute) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((effect, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        pending, self._pending = [p for p in self._pending if not p[1].done()], []
+        if not pending:
+            return
+        size = min(_MAX_BATCH, math.ceil(len(pending) / self._workers))
+        for start in range(0, len(pending), size):
+            # A task of its own: a cancelled sign-in must not cut a batch others wait for.
+            batch = asyncio.ensure_future(self._run(pending[start : start + size]))
+            self._batches.add(batch)
+            batch.add_done_callback(self._batches.discard)
+
+    async def _run(self, chunk: list[tuple[Compute, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._run_batch([(e.function, e.args, dict(e.kwargs)) for e, _ in chunk])
+        except BaseException as exc:
+            for _, future in chunk:
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), (ok, value) in zip(chunk, results, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    async def aclose(self) -> None:
+        for batch in list(self._batches):
+            batch.cancel()
+        await asyncio.gather(*self._batches, return_exceptions=True)
+
+
+# --- one sign-in -------------------------------------------------------------------------------------
+
+
+def _credentials(item: Credentials) -> tuple[str, str]:
+    if isinstance(item, tuple | list) and len(item) == 2:
+        username, password = item
+    elif isinstance(item, Mapping):
+        username, password = item.get("username"), item.get("password")
+    else:
+        username, password = getattr(item, "username", None), getattr(item, "password", None)
+    if not isinstance(username, str) or not username:
+        raise InvalidCredentialsError("the username is missing or not a string")
+    if not isinstance(password, str):
+        raise InvalidCredentialsError("the password is missing or not a string")
+    return username, password
+
+
+def _username_of(item: Credentials) -> str:
+    if isinstance(item, tuple | list) and item:
+        name = item[0]
+    elif isinstance(item, Mapping):
+        name = item.get("username")
+    else:
+        name = getattr(item, "username", None)
+    return name if isinstance(name, str) else ""
+
+
+@dataclass
+class _Job:
+    """What every sign-in of one bulk run shares."""
+
+    pool: UserPool
+    flow: AuthFlow
+    client_metadata: Mapping[str, str] | None
+    run: Callable[[Compute], Awaitable[Any]]
+    bucket: TokenBucket | None
+    throttle_retries: int
+    store_tokens: bool
+
+    async def call(self, effect: Call) -> Any:
+        try:
+            return await self.pool._perform(effect)
+        except ServiceError as exc:
+            if exc.throttling and self.bucket is not None:
+                self.bucket.slow_down()
+            raise
+
+    async def sign_in(self, index: int, item: Credentials) -> SignInResult:
+        try:
+            username, password = _credentials(item)
+        except InvalidCredentialsError as exc:
+            return SignInResult(index, _username_of(item), error=exc)
+        for attempt in range(self.throttle_retries + 1):
+            if attempt and self.bucket is not None:
+                await self.bucket.acquire()
+            try:
+                tokens = await self._sign_in_once(username, password)
+            except ServiceError as exc:
+                if exc.throttling and attempt < self.throttle_retries:
+                    continue
+                return SignInResult(index, username, error=exc)
+            except CognitoError as exc:
+                return SignInResult(index, username, error=exc)
+            except ValueError as exc:  # a password that is not encodable text
+                return SignInResult(index, username, error=InvalidCredentialsError(str(exc)))
+            if self.bucket is not None:
+                self.bucket.recover()
+            return SignInResult(index, username, tokens=tokens)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _sign_in_once(self, username: str, password: str) -> TokenSet:
+        pool = self.pool
+        ctx = SignInContext(
+            username=username,
+            flow=self.flow,
+            client_metadata=self.client_metadata,
+            password=password,
+            device=await pool.remembered_device(username),
+        )
+        outcome = await driver.drive(start_sign_in(pool._client, ctx, pool._env), self.call, self.run)
+        if isinstance(outcome, Stopped):
+            raise outcome.error
+        if isinstance(outcome, Challenge):
+            if outcome.device_forgotten:
+                await pool._forget_device(username)
+            step_name = _STEP_OF_CHALLENGE.get(outcome.challenge_name)
+            raise ChallengeRequiredError(
+                step_name.value if step_name is not None else outcome.challenge_name, outcome.challenge_name
+            )
+        if self.store_tokens:
+            step = await pool._step(outcome, username)
+            assert step.user is not None
+            return step.user.current_tokens
+        return await self._tokens(outcome, username)
+
+    async def _tokens(self, outcome: Signed, username: str) -> TokenSet:
+        pool = self.pool
+        tokens = TokenSet.from_result(outcome.result, now=pool._env.now())
+        if outcome.device_forgotten:
+            await pool._forget_device(username)
+        if outcome.device is not None and "NewDeviceMetadata" in outcome.result:
+            # A device confirmed during this sign-in: without it the next sign-in would confirm another.
+            await pool.remember_device_credentials(username, outcome.device)
+            if tokens.username and tokens.username != username:
+                await pool.remember_device_credentials(tokens.username, outcome.device)
+        return tokens
+
+
+# --- the bulk run ------------------------------------------------------------------------------------
+
+
+async def _items(credentials: CredentialSource) -> AsyncIterator[Any]:
+    if isinstance(credentials, AsyncIterable):
+        async for item in credentials:
+            yield item
+    else:
+        for item in credentials:
+            yield item
+
+
+class _Compute:
+    """How the Compute effects of one bulk run are performed, and what to close at its end."""
+
+    def __init__(self, workers: int | None, executor: ComputeExecutor | None) -> None:
+        self._workers: _Workers | None = None
+        self._runner: _BatchingRunner | None = None
+        self.run: Callable[[Compute], Awaitable[Any]] = driver.compute
+        if executor is not None:
+
+            async def in_executor(jobs: _Jobs) -> _Results:
+                return await asyncio.get_running_loop().run_in_executor(executor, _run_batch, jobs)
+
+            self._runner = _BatchingRunner(in_executor, workers or _usable_cores())
+            self.run = self._runner
+            return
+        count = _usable_cores() if workers is None else workers
+        if count < 0:
+            raise ValueError("workers must not be negative")
+        if count == 0 or (workers is None and count == 1):
+            return  # on the event loop: gmpy2 makes it a few milliseconds per sign-in
+        self._workers = _Workers(count)
+        self._runner = _BatchingRunner(self._workers.run_batch, count)
+        self.run = self._runner
+
+    async def aclose(self) -> None:
+        if self._runner is not None:
+            await self._runner.aclose()
+        if self._workers is not None:
+            await self._workers.aclose()
+
+
+async def sign_in_many(
+    pool: UserPool,
+    credentials: CredentialSource,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate: float | TokenBucket | None = DEFAULT_RATE,
+    flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
+    client_metadata: Mapping[str, str] | None = None,
+    workers: int | None = None,
+    executor: ComputeExecutor | None = None,
+    throttle_retries: int = 3,
+    store_tokens: bool = False,
+) -> AsyncGenerator[SignInResult, None]:
+    """Sign many users in; yield one :class:`SignInResult` per user as each sign-in ends.
+
+    ``credentials`` is read lazily, one item when a slot frees up, so it may be a generator over a file
+    of any size. Results come in the order the sign-ins end; :attr:`SignInResult.index` is the input
+    position. A failed sign-in is a result with an ``error``, never an exception; a sign-in that needs an
+    answer (MFA, a new password) fails with :class:`ChallengeRequiredError`.
+
+    Close the iterator when leaving early, so the sign-ins in flight are cancelled and the workers
+    stopped: ``async with contextlib.aclosing(pool.sign_in_many(users)) as results: ...``.
+
+    Args:
+        pool: the user pool (and app client) to sign in to.
+        credentials: ``(username, password)`` pairs, mappings with ``username``/``password`` keys, or
+            objects with those attributes; an iterable or an async iterable.
+        concurrency: sign-ins in flight at most (results not yet taken included).
+        rate: sign-ins started per second at most (:data:`DEFAULT_RATE`, just under Cognito's default
+            quota), a :class:`TokenBucket`, or ``None`` for no limit.
+        flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...
+        client_metadata: sent with every call, for Lambda triggers.
+        workers: processes for the SRP math (default: one per usable core; 0 runs it on the event loop,
+            which is cheapest for a few users).
+        executor: an executor of your own for the SRP math instead (a process or thread pool); it is not
+            shut down.
+        throttle_retries: times a sign-in that ends throttled is started again.
+        store_tokens: also keep each user's tokens in the pool's token store, as :meth:`UserPool.sign_in`
+            does (with a memory store, memory then grows with the number of users).
+
+    Raises:
+        ValueError: ``concurrency`` is not positive, ``throttle_retries`` or ``workers`` is negative, or
+            ``flow`` is unknown.
+        Exception: whatever reading ``credentials`` raises, after the sign-ins in flight are cancelled.
+    """
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError("concurrency must be a positive integer")
+    if throttle_retries < 0:
+        raise ValueError("throttle_retries must not be negative")
+    try:
+        auth_flow = AuthFlow(flow)
+    except ValueError:
+        raise ValueError(f"unknown flow {flow!r}: one of {[f.value for f in AuthFlow]}") from None
+    bucket = rate if isinstance(rate, TokenBucket) else (TokenBucket(rate) if rate is not None else None)
+    compute = _Compute(workers, executor)
+    job = _Job(
+        pool=pool,
+        flow=auth_flow,
+        client_metadata=dict(client_metadata) if client_metadata else None,
+        run=compute.run,
+        bucket=bucket,
+        throttle_retries=throttle_retries,
+        store_tokens=store_tokens,
+    )
+    # A slot is taken before an item is read and given back when its result has been yielded: results
+    # waiting for the caller count against ``concurrency``, so memory stays flat with a slow caller.
+    slots = asyncio.Semaphore(concurrency)
+    results: asyncio.Queue[SignInResult | BaseException | None] = asyncio.Queue()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(index: int, item: Credentials) -> None:
+        try:
+            results.put_nowait(await job.sign_in(index, item))
+        except Exception as exc:  # not a sign-in's failure (a worker process died...): ends the run
+            results.put_nowait(exc)
+
+    async def feed() -> None:
+        try:
+            index = 0
+            async for item in _items(credentials):
+                await slots.acquire()
+                if bucket is not None:
+                    await bucket.acquire()
+                task = asyncio.create_task(one(index, item))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                index += 1
+                del item
+            while tasks:
+                await asyncio.wait(set(tasks))
+            results.put_nowait(None)
+        except Exception as exc:
+            results.put_nowait(exc)
+
+    feeder = asyncio.create_task(feed())
+    try:
+        while True:
+            result = await results.get()
+            if result is None:
+                return
+            if isinstance(result, BaseException):
+                raise result
+            yield result
+            slots.release()
+    finally:
+        feeder.cancel()
+        for task in list(tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(feeder, *tasks, return_exceptions=True)
+        await compute.aclose()

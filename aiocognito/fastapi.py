@@ -1,0 +1,238 @@
+"""FastAPI integration: bearer-token dependencies backed by a :class:`~aiocognito.TokenVerifier`.
+
+Install with ``pip install aiocognito[fastapi]``. The verifier (and a :class:`~aiocognito.UserPool` for
+calls made with the bearer's access token) are created in the app's ``lifespan`` and reach the
+dependencies through the lifespan state (``request.state``)::
+
+    from aiocognito.fastapi import Claims, CurrentUser, lifespan, require_groups
+
+    app = FastAPI(lifespan=lifespan("us-east-1_AbC123", ["client-id"]))
+
+    @app.get("/me")
+    async def me(claims: Claims) -> dict[str, str]:
+        return {"username": claims.username}
+
+    @app.get("/admin", dependencies=[Depends(require_groups("admin"))])
+    async def admin() -> str: ...
+
+Responses follow RFC 6750: 401 with ``WWW-Authenticate: Bearer`` when the token is missing, and with
+``error="invalid_token"`` when it is refused; 403 with ``error="insufficient_scope"`` when a required
+group or scope is missing; 503 when the pool's keys could never be fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .errors import TransportError
+from .pool import UserPool
+from .tokens import TokenSet
+from .user import User
+from .verify import InsufficientScopeError, InvalidTokenError, TokenClaims, TokenVerifier
+
+__all__ = [
+    "POOL_STATE",
+    "VERIFIER_STATE",
+    "Bearer",
+    "Claims",
+    "CurrentUser",
+    "IdClaims",
+    "bearer",
+    "cognito_state",
+    "current_user",
+    "lifespan",
+    "require_groups",
+    "require_scopes",
+]
+
+_log = logging.getLogger("aiocognito")
+
+#: The lifespan state key of the :class:`TokenVerifier`.
+VERIFIER_STATE = "aiocognito_verifier"
+#: The lifespan state key of the :class:`UserPool` that :func:`current_user` acts through.
+POOL_STATE = "aiocognito_pool"
+
+# Reads "Authorization: Bearer <token>" and shows the scheme in the OpenAPI docs; errors are ours.
+_ACCESS = "access"
+_ID = "id"
+
+_scheme = HTTPBearer(auto_error=False, description="A Cognito access or ID token")
+
+
+@asynccontextmanager
+async def cognito_state(
+    pool_id: str,
+    client_ids: str | Iterable[str],
+    *,
+    endpoint_url: str | None = None,
+    prefetch_keys: bool = True,
+    **verifier_options: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """The lifespan state the dependencies need: a :class:`TokenVerifier` and a :class:`UserPool`.
+
+    Merge it into your own lifespan's state (``yield {**state, ...}``), or use :func:`lifespan`.
+
+    Args:
+        pool_id, client_ids: the pool and the app clients whose tokens are accepted.
+        endpoint_url: the ``cognito-idp`` endpoint of the pool client (a local emulator).
+        prefetch_keys: fetch the JWKS at start-up; a failure is logged and retried on the first request.
+        verifier_options: more :class:`TokenVerifier` arguments (``jwks_url``, ``leeway``...).
+    """
+    verifier = TokenVerifier(pool_id, client_ids, **verifier_options)
+    async with verifier:
+        # The pool only makes calls with an access token (GetUser...), which need no client id of their
+        # own; tokens are never refreshed here, the client holding them does that.
+        pool = UserPool(pool_id, sorted(verifier.client_ids)[0], endpoint_url=endpoint_url, refresh_margin=0)
+        async with pool:
+            if prefetch_keys:
+                try:
+                    await verifier.refresh_keys()
+                except TransportError as error:
+                    _log.warning("the pool's keys are not available yet: %s", error)
+            yield {VERIFIER_STATE: verifier, POOL_STATE: pool}
+
+
+def lifespan(
+    pool_id: str,
+    client_ids: str | Iterable[str],
+    *,
+    endpoint_url: str | None = None,
+    prefetch_keys: bool = True,
+    **verifier_options: Any,
+) -> Callable[[Any], AbstractAsyncContextManager[dict[str, Any]]]:
+    """A ``lifespan`` for ``FastAPI(lifespan=...)`` that holds what :func:`cognito_state` makes."""
+
+    def make(app: Any) -> AbstractAsyncContextManager[dict[str, Any]]:
+        return cognito_state(
+            pool_id,
+            client_ids,
+            endpoint_url=endpoint_url,
+            prefetch_keys=prefetch_keys,
+            **verifier_options,
+        )
+
+    return make
+
+
+def _from_state(request: Request, name: str) -> Any:
+    value = getattr(request.state, name, None)
+    if value is None:
+        value = getattr(request.app.state, name, None)
+    if value is None:
+        raise RuntimeError(
+            f"no {name!r} in the app's state: use aiocognito.fastapi.lifespan (or cognito_state) in lifespan"
+        )
+    return value
+
+
+def _quoted(text: str) -> str:
+    """An RFC 7230 quoted-string body (error descriptions hold no secret, but may hold quotes)."""
+    return "".join(ch for ch in text if ch.isprintable() and ch not in '"\\')
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = "Bearer"
+    if error is not None:
+        challenge += f' error="{error}", error_description="{_quoted(detail)}"'
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+class Bearer:
+    """A dependency that verifies the ``Authorization: Bearer`` token and returns its claims.
+
+    Args:
+        token_use: ``"access"`` (the default: what APIs should take), ``"id"``, or ``None`` for either.
+        groups: groups the user must all be in (``cognito:groups``), else 403.
+        scopes: scopes the access token must all carry, else 403.
+    """
+
+    def __init__(
+        self, *, token_use: str | None = _ACCESS, groups: Iterable[str] = (), scopes: Iterable[str] = ()
+    ) -> None:
+        if token_use not in (None, "id", "access"):
+            raise ValueError("token_use must be 'id', 'access' or None")
+        if isinstance(groups, str) or isinstance(scopes, str):
+            raise TypeError("groups and scopes are collections of names, not one string")
+        self.token_use = token_use
+        self.groups = tuple(groups)
+        self.scopes = tuple(scopes)
+
+    def __repr__(self) -> str:
+        return f"Bearer(token_use={self.token_use!r}, groups={self.groups!r}, scopes={self.scopes!r})"
+
+    async def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scheme)],
+    ) -> TokenClaims:
+        if credentials is None:
+            raise _unauthorized("Not authenticated")
+        verifier: TokenVerifier = _from_state(request, VERIFIER_STATE)
+        try:
+            return await verifier.verify(
+                credentials.credentials, token_use=self.token_use, groups=self.groups, scopes=self.scopes
+            )
+        except InsufficientScopeError as error:
+            challenge = f'Bearer error="insufficient_scope", error_description="{_quoted(error.message)}"'
+            if self.scopes:
+                challenge += f', scope="{_quoted(" ".join(self.scopes))}"'
+            raise HTTPException(
+                status_code=403, detail=error.message, headers={"WWW-Authenticate": challenge}
+            ) from None
+        except InvalidTokenError as error:
+            raise _unauthorized(error.message, "invalid_token") from None
+        except TransportError:
+            _log.warning("a token could not be checked: the pool's keys are unavailable")
+            raise HTTPException(
+                status_code=503,
+                detail="Token keys are unavailable, try again later",
+                headers={"Retry-After": "5"},
+            ) from None
+
+
+#: Verifies an access token: ``claims: TokenClaims = Depends(bearer)``.
+bearer = Bearer()
+_id_bearer = Bearer(token_use=_ID)
+
+#: The claims of a verified access token, as a parameter annotation.
+Claims = Annotated[TokenClaims, Depends(bearer)]
+#: The claims of a verified ID token, as a parameter annotation.
+IdClaims = Annotated[TokenClaims, Depends(_id_bearer)]
+
+
+def require_groups(*groups: str, token_use: str | None = _ACCESS) -> Bearer:
+    """A dependency admitting only users in every one of ``groups`` (403 otherwise); returns the claims."""
+    return Bearer(token_use=token_use, groups=groups)
+
+
+def require_scopes(*scopes: str) -> Bearer:
+    """A dependency admitting only access tokens carrying every one of ``scopes`` (403 otherwise)."""
+    return Bearer(token_use=_ACCESS, scopes=scopes)
+
+
+async def current_user(request: Request, claims: Claims) -> User:
+    """A dependency giving an :class:`~aiocognito.User` acting with the bearer's access token.
+
+    Its calls (``get_user_data``, ``update_attributes``, ``change_password``...) go to Cognito with that
+    token; it is never refreshed here.
+    """
+    pool: UserPool = _from_state(request, POOL_STATE)
+    tokens = TokenSet(
+        id_token="",
+        access_token=claims.token,
+        refresh_token=None,
+        expires_at=claims.expires_at,
+        issued_at=claims.issued_at,
+        access_claims=claims.raw,
+    )
+    return User(pool, claims.username, tokens)
+
+
+#: The :class:`~aiocognito.User` of the bearer's access token, as a parameter annotation.
+CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,0 +1,798 @@
+"""Verifying Cognito ID and access tokens that clients send you, fast, with the pool's JWKS.
+
+Cognito signs its tokens with RS256 and publishes the keys at ``<issuer>/.well-known/jwks.json``
+(RFC 7517). A token is accepted when (RFC 7515, RFC 7519 and Cognito's "Verifying a JSON Web Token"):
+
+- it is a compact JWS of three base64url segments whose header says ``alg: RS256`` and names a
+  ``kid`` of the pool's key set, and its RSASSA-PKCS1-v1_5 SHA-256 signature verifies;
+- ``iss`` is the pool's issuer, ``token_use`` is ``id`` or ``access``, and the app client (``aud`` of an
+  ID token, ``client_id`` of an access token) is one of the allowed ones;
+- ``exp``, ``iat`` and ``nbf`` are numbers, with ``exp`` not past and ``iat`` / ``nbf`` not ahead of
+  the clock by more than the leeway.
+
+Two layers, as elsewhere in aiocognito:
+
+- A pure core (:func:`_parse`, :func:`_claims_of`): no IO, no clock, the time is a parameter. It
+  decodes base64url exactly as PyJWT 2.15 does (padding up to ``==``, the url-safe alphabet only,
+  canonical trailing bits) and checks the signature with ``cryptography`` directly: PyJWT's
+  ``decode`` costs three times as much for the same checks. ``tests/unit/test_verify.py`` runs both
+  over the same valid and hostile tokens and requires the same answer on each.
+- The IO edge (:class:`_KeySet`): fetches the JWKS with aiohttp, caches it for ``jwks_ttl``, refreshes
+  it in the background when stale, refetches on an unknown ``kid`` at most once per
+  ``refetch_interval``, one fetch in flight at a time; a fetch that fails keeps the keys it had.
+
+:class:`TokenVerifier` ties them together and remembers verified tokens (a server sees the same
+bearer token on every request) until they expire, in a bounded LRU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import json
+import logging
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, TracebackType
+from typing import Any, Final
+
+import aiohttp
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.hashes import SHA256
+from jwt import PyJWK, PyJWTError
+
+from .endpoints import endpoint_url, region_from_pool_id
+from .errors import TransportError
+from .oauth import InvalidTokenError as _OAuthInvalidTokenError
+from .pool import _checked_url
+from .transport import RetryPolicy, Timeouts, Transport
+
+__all__ = [
+    "InsufficientScopeError",
+    "InvalidTokenError",
+    "TokenClaims",
+    "TokenVerifier",
+]
+
+_log = logging.getLogger("aiocognito")
+
+#: Tokens longer than this are refused before any work (Cognito's are 1 to 4 KiB, more with many groups).
+DEFAULT_MAX_TOKEN_BYTES: Final = 16 * 1024
+#: A JWKS larger than this is not Cognito's (it holds two keys of about 450 bytes each).
+_MAX_JWKS_BYTES: Final = 256 * 1024
+#: Key ids longer than this are refused as malformed (Cognito's are 44 characters).
+_MAX_KID_CHARS: Final = 256
+#: When no key was ever fetched, how long to wait before trying again after a failure (seconds).
+_NO_KEYS_RETRY: Final = 5.0
+#: How often expired entries are swept from the cache of verified tokens (seconds).
+_SWEEP_INTERVAL: Final = 60.0
+#: At most this many distinct verified headers are remembered (Cognito uses one per key).
+_MAX_HEADERS: Final = 64
+_MIN_RSA_BITS: Final = 2048
+
+_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
+_PAD: Final = (b"", b"", b"==", b"=")
+# A segment of length 4n+2 (4n+3) ends in a character whose low 4 (2) bits are unused; they must be
+# zero, as PyJWT checks by re-encoding (otherwise one signature has many spellings).
+_CANONICAL_LAST: Final[tuple[frozenset[int], ...]] = (
+    frozenset(),
+    frozenset(),
+    frozenset(_ALPHABET[i] for i in range(0, 64, 16)),
+    frozenset(_ALPHABET[i] for i in range(0, 64, 4)),
+)
+_PKCS1V15: Final = PKCS1v15()
+_SHA256: Final = SHA256()
+_TOKEN_USES: Final = ("id", "access")
+_EMPTY: Final[frozenset[str]] = frozenset()
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+
+class InvalidTokenError(_OAuthInvalidTokenError):
+    """A token was refused: malformed, not signed by the pool, expired, for another app client...
+
+    It is an ``aiocognito.InvalidTokenError`` (RFC 6750's ``invalid_token``, HTTP 401), as the OAuth
+    client raises for a token the server refuses. The message says why and never holds the token or a
+    claim's value.
+
+    Attributes:
+        reason: a short stable code: ``malformed``, ``too_large``, ``algorithm``, ``unknown_key``,
+            ``signature``, ``issuer``, ``token_use``, ``client``, ``claims``, ``expired``,
+            ``not_yet_valid``, or (:class:`InsufficientScopeError`) ``missing_group``, ``missing_scope``.
+        message: why, in words.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str = "malformed", error: str = "invalid_token", status: int = 401
+    ) -> None:
+        super().__init__(message, error=error, status=status)
+        self.reason = reason
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self), self.message, self.reason))
+
+
+class InsufficientScopeError(InvalidTokenError):
+    """A valid token lacks a group or scope the caller requires (RFC 6750's ``insufficient_scope``, 403).
+
+    Attributes:
+        missing: the required groups or scopes the token does not have.
+    """
+
+    def __init__(self, message: str, *, reason: str, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message, reason=reason, error="insufficient_scope", status=403)
+        self.missing = missing
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_denied, (type(self), self.message, self.reason, self.missing))
+
+
+def _rebuild_error(cls: type[InvalidTokenError], message: str, reason: str) -> InvalidTokenError:
+    return cls(message, reason=reason)
+
+
+def _rebuild_denied(
+    cls: type[InsufficientScopeError], message: str, reason: str, missing: tuple[str, ...]
+) -> InsufficientScopeError:
+    return cls(message, reason=reason, missing=missing)
+
+
+def _malformed(what: str) -> InvalidTokenError:
+    return InvalidTokenError(f"malformed token: {what}", reason="malformed")
+
+
+# --- claims -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """The verified claims of a Cognito ID or access token.
+
+    Attributes:
+        token_use: ``"id"`` or ``"access"``.
+        sub: the user's immutable id.
+        username: the name Cognito knows the user by (``username``, or ``cognito:username`` of an ID token).
+        client_id: the app client the token was issued to (``client_id``, or ``aud`` of an ID token).
+        issuer: ``iss``, the pool's issuer URL.
+        expires_at, issued_at: ``exp`` and ``iat``, epoch seconds.
+        authenticated_at: ``auth_time``, when the user signed in (refreshes keep it).
+        groups: ``cognito:groups``, in the token's order.
+        scopes: the access token's ``scope``, split on spaces.
+        jti, origin_jti, event_id: the token's id, the id of its sign-in (shared by refreshed tokens,
+            revoked together), and the sign-in event.
+        raw: every claim, read-only (an ID token's user attributes are here: ``email``...).
+        token: the token itself (never shown by ``repr``): an access token can act for the user.
+    """
+
+    token_use: str
+    sub: str
+    username: str
+    client_id: str
+    issuer: str
+    expires_at: int
+    issued_at: int
+    authenticated_at: int | None
+    groups: tuple[str, ...]
+    scopes: tuple[str, ...]
+    jti: str | None
+    origin_jti: str | None
+    event_id: str | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    token: str = field(repr=False, compare=False)
+
+
+# --- the pure core ------------------------------------------------------------------------------------
+
+
+def _b64url(segment: bytes, name: str) -> bytes:
+    """Decode one base64url segment with PyJWT 2.15's rules (``_decode_base64url_segment``)."""
+    if segment[-1:] == b"=":
+        stripped = segment.rstrip(b"=")
+        padding = len(segment) - len(stripped)
+        if padding > 2 or len(segment) % 4:
+            raise _malformed(f"bad base64url padding in the {name}")
+        segment = stripped
+    size = len(segment) & 3
+    if size == 1 or segment.translate(None, _ALPHABET):
+        raise _malformed(f"the {name} is not base64url")
+    if size and segment[-1] not in _CANONICAL_LAST[size]:
+        raise _malformed(f"the {name} is not canonical base64url")
+    return binascii.a2b_base64(segment.translate(_TO_STANDARD) + _PAD[size])
+
+
+def _load_json(raw: bytes, name: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _malformed(f"the {name} is not JSON") from None
+    if type(value) is not dict:
+        raise _malformed(f"the {name} is not a JSON object")
+    return value
+
+
+def _header_kid(segment: bytes) -> str:
+    """The ``kid`` of a JWS header segment that PyJWT would accept with ``algorithms=["RS256"]``."""
+    header = _load_json(_b64url(segment, "header"), "header")
+    kid = header.get("kid")
+    if "kid" in header and type(kid) is not str:
+        raise _malformed("kid is not a string")
+    if "crit" in header:
+        # RFC 7515 4.1.11: extensions we do not understand must be refused; PyJWT knows only b64.
+        crit = header["crit"]
+        if type(crit) is not list or not crit:
+            raise _malformed("crit is not a non-empty list")
+        for name in crit:
+            if type(name) is not str or name != "b64" or name not in header:
+                raise _malformed("crit names an unsupported extension")
+    if header.get("b64", True) is False:
+        raise _malformed("unencoded payloads (b64: false) are not supported")
+    if header.get("alg") != "RS256":
+        raise InvalidTokenError("the algorithm is not RS256", reason="algorithm")
+    if type(kid) is not str or not kid:
+        raise _malformed("no kid")
+    if len(kid) > _MAX_KID_CHARS:
+        raise _malformed("kid is too long")
+    return kid
+
+
+#: A decoded token: (kid, signing input, signature, payload bytes).
+_Parsed = tuple[str, bytes, bytes, bytes]
+
+
+def _parse(token: object, max_bytes: int, headers: dict[bytes, str]) -> _Parsed:
+    """Split and decode a compact JWS; ``headers`` caches header segments already found good."""
+    if type(token) is not str:
+        raise _malformed("not a string")
+    if len(token) > max_bytes:
+        raise InvalidTokenError("token is too large", reason="too_large")
+    try:
+        data = token.encode("ascii")
+    except UnicodeEncodeError:
+        raise _malformed("not ASCII") from None
+    parts = data.split(b".")
+    if len(parts) != 3:
+        raise _malformed("not three segments")
+    header, payload, signature = parts
+    kid = headers.get(header)
+    if kid is None:
+        kid = _header_kid(header)
+        if len(headers) >= _MAX_HEADERS:
+            headers.clear()
+        headers[header] = kid
+    return (
+        kid,
+        data[: len(header) + 1 + len(payload)],
+        _b64url(signature, "signature"),
+        _b64url(payload, "payload"),
+    )
+
+
+def _check_signature(key: RSAPublicKey, signing_input: bytes, signature: bytes) -> None:
+    try:
+        key.verify(signature, signing_input, _PKCS1V15, _SHA256)
+    except InvalidSignature:
+        raise InvalidTokenError("the signature does not verify", reason="signature") from None
+
+
+def _number(claims: dict[str, Any], name: str) -> int | None:
+    """A NumericDate claim as PyJWT reads it (``int()``), which must be a JSON number, or ``None``."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is int:
+        return int(value)
+    if kind is not float:
+        raise InvalidTokenError(f"the {name} claim is not a number", reason="claims")
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        raise InvalidTokenError(f"the {name} claim is not a finite number", reason="claims") from None
+
+
+def _required_number(claims: dict[str, Any], name: str) -> int:
+    value = _number(claims, name)
+    if value is None:
+        raise InvalidTokenError(f"the {name} claim is missing", reason="claims")
+    return value
+
+
+def _optional_str(value: object) -> str | None:
+    return value if type(value) is str else None
+
+
+def _claims_of(
+    payload: bytes,
+    token: str,
+    *,
+    issuer: str,
+    client_ids: Collection[str],
+    leeway: float,
+    now: float,
+) -> TokenClaims:
+    """Check the claims of a token whose signature verified, and type them."""
+    claims = _load_json(payload, "payload")
+    get = claims.get
+    if get("iss") != issuer:
+        raise InvalidTokenError("the token is from another issuer", reason="issuer")
+    use = get("token_use")
+    if use == "access":
+        client = get("client_id")
+        username = get("username")
+    elif use == "id":
+        client = get("aud")
+        username = get("cognito:username")
+    else:
+        raise InvalidTokenError("token_use is neither 'id' nor 'access'", reason="token_use")
+    if type(client) is not str or client not in client_ids:
+        raise InvalidTokenError("the token was issued to another app client", reason="client")
+    expires_at = _required_number(claims, "exp")
+    issued_at = _required_number(claims, "iat")
+    not_before = _number(claims, "nbf")
+    if expires_at <= now - leeway:
+        raise InvalidTokenError("the token has expired", reason="expired")
+    if issued_at > now + leeway or (not_before is not None and not_before > now + leeway):
+        raise InvalidTokenError("the token is not valid yet", reason="not_yet_valid")
+    sub = get("sub")
+    if type(sub) is not str:
+        raise InvalidTokenError("the sub claim is missing or not a string", reason="claims")
+    if type(username) is not str:
+        raise InvalidTokenError("the username claim is missing or not a string", reason="claims")
+    jti = get("jti")
+    if jti is not None and type(jti) is not str:
+        raise InvalidTokenError("the jti claim is not a string", reason="claims")
+    groups: tuple[str, ...] = ()
+    listed = get("cognito:groups")
+    if listed is not None:
+        if type(listed) is not list or not all(type(group) is str for group in listed):
+            raise InvalidTokenError("cognito:groups is not a list of strings", reason="claims")
+        groups = tuple(listed)
+    scopes: tuple[str, ...] = ()
+    scope = get("scope")
+    if scope is not None:
+        if type(scope) is not str:
+            raise InvalidTokenError("the scope claim is not a string", reason="claims")
+        scopes = tuple(scope.split())
+    return TokenClaims(
+        use,
+        sub,
+        username,
+        client,
+        issuer,
+        expires_at,
+        issued_at,
+        _number(claims, "auth_time"),
+        groups,
+        scopes,
+        jti,
+        _optional_str(get("origin_jti")),
+        _optional_str(get("event_id")),
+        MappingProxyType(claims),
+        token,
+    )
+
+
+def _missing(required: Iterable[str], held: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in required if name not in held)
+
+
+class _Entry:
+    """A verified token: its claims and what each call may require, precomputed."""
+
+    __slots__ = ("claims", "expires_at", "groups", "scopes", "token_use")
+
+    def __init__(self, claims: TokenClaims) -> None:
+        self.claims = claims
+        self.expires_at = claims.expires_at
+        self.token_use = claims.token_use
+        self.groups = frozenset(claims.groups) if claims.groups else _EMPTY
+        self.scopes = frozenset(claims.scopes) if claims.scopes else _EMPTY
+
+    def check(self, token_use: str | None, groups: Collection[str], scopes: Collection[str]) -> TokenClaims:
+        if token_use is not None and token_use != self.token_use:
+            if token_use not in _TOKEN_USES:
+                raise ValueError("token_use must be 'id', 'access' or None")
+            raise InvalidTokenError(f"not an {token_use} token", reason="token_use")
+        if type(groups) is str or type(scopes) is str:
+            raise TypeError("groups and scopes are collections of names, not one string")
+        if groups and not self.groups.issuperset(groups):
+            missing = _missing(groups, self.groups)
+            raise InsufficientScopeError(
+                f"not in the required group(s) {', '.join(missing)}", reason="missing_group", missing=missing
+            )
+        if scopes and not self.scopes.issuperset(scopes):
+            missing = _missing(scopes, self.scopes)
+            raise InsufficientScopeError(
+                f"lacks the required scope(s) {' '.join(missing)}", reason="missing_scope", missing=missing
+            )
+        return self.claims
+
+
+# --- the JWKS -----------------------------------------------------------------------------------------
+
+
+class _JwksError(Exception):
+    """A JWKS reply that cannot be used; the message is safe to log."""
+
+
+def _keys_of(raw: bytes) -> dict[str, RSAPublicKey]:
+    """The RS256 signing keys of a JWKS document (RFC 7517), by ``kid``; other keys are skipped."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _JwksError("the JWKS is not JSON") from None
+    listed = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(listed, list):
+        raise _JwksError("the JWKS has no 'keys' list")
+    keys: dict[str, RSAPublicKey] = {}
+    for item in listed:
+        if not isinstance(item, dict) or item.get("kty") != "RSA":
+            continue
+        kid = item.get("kid")
+        if not isinstance(kid, str) or not kid or len(kid) > _MAX_KID_CHARS or kid in keys:
+            continue
+        if item.get("use", "sig") != "sig" or item.get("alg", "RS256") != "RS256":
+            continue
+        try:
+            key = PyJWK(item, algorithm="RS256").key
+        except (PyJWTError, ValueError, TypeError, KeyError):
+            _log.warning("JWKS: skipping key %r, which is not a valid RSA public key", kid[:64])
+            continue
+        if not isinstance(key, RSAPublicKey) or key.key_size < _MIN_RSA_BITS:
+            _log.warning("JWKS: skipping key %r, which is not an RSA key of 2048 bits or more", kid[:64])
+            continue
+        keys[kid] = key
+    if not keys:
+        raise _JwksError("the JWKS holds no RS256 signing key")
+    return keys
+
+
+class _KeySet:
+    """The pool's public keys, fetched from its JWKS URL; one fetch in flight at a time."""
+
+    def __init__(
+        self,
+        url: str,
+        transport: Transport,
+        *,
+        ttl: float,
+        refetch_interval: float,
+        retry: RetryPolicy,
+        timer: Callable[[], float],
+        on_change: Callable[[], None],
+    ) -> None:
+        self.url = url
+        self.keys: dict[str, RSAPublicKey] = {}
+        self._transport = transport
+        self._ttl = ttl
+        self._refetch_interval = refetch_interval
+        self._retry = retry
+        self._timer = timer
+        self._on_change = on_change
+        self._loaded_at: float | None = None
+        self._attempted_at: float | None = None
+        self._task: asyncio.Task[_JwksError | TransportError | None] | None = None
+        self._rng = random.Random()  # noqa: S311 - jitter, not a secret
+        self.fetches = 0
+
+    def stale(self) -> bool:
+        """Whether the keys should be refreshed in the background (TTL passed, no fetch lately)."""
+        loaded = self._loaded_at
+        if loaded is None or self._task is not None:
+            return False
+        now = self._timer()
+        return now - loaded >= self._ttl and now - (self._attempted_at or loaded) >= self._refetch_interval
+
+    def refresh_in_background(self) -> None:
+        self._start()
+
+    async def key_for(self, kid: str) -> RSAPublicKey:
+        """The key ``kid`` after at most one fetch, rate limited; the caller did not find it.
+
+        Raises:
+            InvalidTokenError: the kid is not in the key set (reason ``unknown_key``).
+            TransportError: no key could ever be fetched.
+        """
+        task = self._task
+        if task is None:
+            now = self._timer()
+            wait = self._refetch_interval if self._loaded_at is not None else _NO_KEYS_RETRY
+            if self._attempted_at is None or now - self._attempted_at >= wait:
+                task = self._start()
+        if task is not None:
+            await asyncio.shield(task)
+        key = self.keys.get(kid)
+        if key is not None:
+            return key
+        if self._loaded_at is None:
+            raise TransportError(f"the pool's JWKS could not be fetched from {self.url}", operation="JWKS")
+        raise InvalidTokenError("the key id is not in the pool's key set", reason="unknown_key")
+
+    async def refresh(self) -> None:
+        """Fetch now (or join the fetch in flight).
+
+        Raises:
+            TransportError: the fetch failed (the keys in hand are kept).
+        """
+        error = await asyncio.shield(self._task or self._start())
+        if error is not None:
+            raise TransportError(f"JWKS: {error}", operation="JWKS") from error
+
+    def _start(self) -> asyncio.Task[_JwksError | TransportError | None]:
+        self._attempted_at = self._timer()
+        task = asyncio.get_running_loop().create_task(self._fetch())
+        self._task = task
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[_JwksError | TransportError | None]) -> None:
+        if self._task is task:
+            self._task = None
+        if not task.cancelled():
+            task.exception()  # retrieved, so a fetch nobody waits for logs nothing more
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _fetch(self) -> _JwksError | TransportError | None:
+        """Fetch and install the keys; a failure is logged, returned, and leaves the old keys."""
+        self.fetches += 1
+        try:
+            keys = _keys_of(await self._download())
+        except (_JwksError, TransportError) as error:
+            _log.warning(
+                "JWKS %s: %s; keeping the %d key(s) in hand", self.url, error, len(self.keys), exc_info=False
+            )
+            return error
+        removed = self.keys.keys() - keys.keys()
+        self.keys = keys
+        self._loaded_at = self._timer()
+        _log.debug("JWKS %s: %d key(s)", self.url, len(keys))
+        if removed:
+            self._on_change()
+        return None
+
+    async def _download(self) -> bytes:
+        retry = self._retry
+        deadline = self._timer() + retry.budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._get(deadline)
+            except TransportError as error:
+                wait = retry.backoff(attempt, self._rng)
+                transient = error.status is None or error.status >= 500 or error.status == 429
+                if not transient or attempt >= retry.max_attempts or self._timer() + wait >= deadline:
+                    raise
+                await asyncio.sleep(wait)
+
+    async def _get(self, deadline: float) -> bytes:
+        session = await self._transport.session()
+        remaining = deadline - self._timer()
+        if remaining <= 0:
+            raise TransportError("retry budget spent", operation="JWKS")
+        timeouts = self._transport._timeouts
+        timeout = aiohttp.ClientTimeout(total=min(timeouts.total, remaining), sock_connect=timeouts.connect)
+        proxy, proxy_headers = self._transport._proxy_for(self.url)
+        try:
+            async with session.get(
+                self.url,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
+                headers={"Accept": "application/json"},
+                allow_redirects=False,
+            ) as response:
+                if response.status != 200:
+                    raise TransportError("the JWKS request failed", status=response.status, operation="JWKS")
+                if (response.content_length or 0) > _MAX_JWKS_BYTES:
+                    raise TransportError("the JWKS is too large", status=response.status, operation="JWKS")
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > _MAX_JWKS_BYTES:
+                        raise TransportError("the JWKS is too large", status=200, operation="JWKS")
+                return bytes(body)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
+            raise TransportError(what, operation="JWKS") from exc
+
+
+# --- the verifier -------------------------------------------------------------------------------------
+
+
+class TokenVerifier:
+    """Verifies the ID and access tokens of one user pool, for the given app clients.
+
+    Use one per pool, as an async context manager or closing it with :meth:`aclose`::
+
+        async with aiocognito.TokenVerifier("us-east-1_AbC123", ["client-id"]) as verifier:
+            claims = await verifier.verify(token, token_use="access", groups=["admin"])
+
+    A token verified once is remembered until it expires (never past ``exp``) in an LRU of
+    ``cache_size`` entries, so a server pays the signature check once per token, not per request.
+
+    Args:
+        pool_id: the user pool id (``us-east-1_AbC123``); the issuer is derived from it.
+        client_ids: the app client ids whose tokens are accepted (one id or several).
+        jwks_url: where the keys are (default: ``<issuer>/.well-known/jwks.json``); local emulators
+            serve them elsewhere.
+        issuer: the expected ``iss`` (default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<id>``).
+        leeway: seconds of clock difference tolerated for ``exp``, ``iat`` and ``nbf``.
+        jwks_ttl: seconds the keys are used before they are refreshed in the background.
+        refetch_interval: at least this many seconds between two fetches caused by unknown key ids
+            (or by a stale key set), so a flood of forged ``kid`` values costs one fetch per interval.
+        cache_size: how many verified tokens are remembered (0: none); an entry takes about 3 KB with
+            its token (10,000 entries: about 30 MB).
+        max_token_bytes: longer tokens are refused before any work.
+        session: an :class:`aiohttp.ClientSession` to lend; it is never closed here.
+        timeouts, retry: of the JWKS request (retried on connection errors, timeouts, 5xx and 429).
+        allow_http: allow a plain ``http://`` JWKS URL to a host that is not loopback.
+        trust_env: take a proxy from ``HTTPS_PROXY`` / ``NO_PROXY``.
+        clock: epoch seconds, for ``exp`` / ``iat``; timer: monotonic seconds, for the intervals.
+
+    Raises:
+        ValueError: a malformed pool id or URL, no client id, a negative setting.
+    """
+
+    def __init__(
+        self,
+        pool_id: str,
+        client_ids: str | Iterable[str],
+        *,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        leeway: float = 5.0,
+        jwks_ttl: float = 3600.0,
+        refetch_interval: float = 60.0,
+        cache_size: int = 10_000,
+        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        session: aiohttp.ClientSession | None = None,
+        timeouts: Timeouts = Timeouts(connect=5.0, total=10.0),  # noqa: B008 - frozen value
+        retry: RetryPolicy = RetryPolicy(max_attempts=3, budget=15.0),  # noqa: B008 - frozen value
+        allow_http: bool = False,
+        trust_env: bool = True,
+        clock: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        region = region_from_pool_id(pool_id)
+        ids = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
+        if not ids or not all(isinstance(item, str) and item for item in ids):
+            raise ValueError("client_ids must hold at least one non-empty client id")
+        if leeway < 0 or jwks_ttl <= 0 or refetch_interval < 0 or cache_size < 0 or max_token_bytes <= 0:
+            raise ValueError("leeway, intervals and sizes must not be negative (the TTL must be positive)")
+        self.pool_id = pool_id
+        self.client_ids = ids
+        self.issuer = issuer or f"{endpoint_url('cognito-idp', region)}/{pool_id}"
+        url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
+        self.jwks_url = _checked_url(url, allow_http=allow_http, what="jwks_url")
+        self.leeway = float(leeway)
+        self.cache_size = cache_size
+        self.max_token_bytes = max_token_bytes
+        self._clock = clock
+        self._timer = timer
+        self._transport = Transport(session=session, timeouts=timeouts, retry=retry, trust_env=trust_env)
+        self._keys = _KeySet(
+            self.jwks_url,
+            self._transport,
+            ttl=jwks_ttl,
+            refetch_interval=refetch_interval,
+            retry=retry,
+            timer=timer,
+            on_change=self.clear_cache,
+        )
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._headers: dict[bytes, str] = {}
+        self._sweep_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"<TokenVerifier {self.pool_id} clients={sorted(self.client_ids)} jwks={self.jwks_url}>"
+
+    async def __aenter__(self) -> TokenVerifier:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop a fetch in flight and close the HTTP session if it is ours."""
+        await self._keys.aclose()
+        await self._transport.aclose()
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The key ids in hand."""
+        return tuple(self._keys.keys)
+
+    @property
+    def jwks_fetches(self) -> int:
+        """How many times the JWKS was requested (for monitoring and tests)."""
+        return self._keys.fetches
+
+    async def refresh_keys(self) -> None:
+        """Fetch the JWKS now (or join the fetch in flight), e.g. at start-up.
+
+        Raises:
+            TransportError: it could not be fetched or is not a usable JWKS; the keys in hand are kept.
+        """
+        await self._keys.refresh()
+
+    def clear_cache(self) -> None:
+        """Forget the verified tokens (done by itself when a key leaves the JWKS)."""
+        self._cache.clear()
+
+    async def verify(
+        self,
+        token: str,
+        *,
+        token_use: str | None = None,
+        groups: Collection[str] = (),
+        scopes: Collection[str] = (),
+    ) -> TokenClaims:
+        """Verify ``token`` and return its claims.
+
+        Args:
+            token: the JWT, without ``Bearer``.
+            token_use: ``"access"`` or ``"id"`` to accept only that kind (default: either).
+            groups: groups (``cognito:groups``) the user must all be in.
+            scopes: scopes the access token must all carry.
+
+        Raises:
+            InvalidTokenError: the token is refused; ``.reason`` says why.
+            InsufficientScopeError: (an :class:`InvalidTokenError`) the token is valid but lacks a required
+                group or scope.
+            TransportError: the pool's keys could never be fetched, so no token can be checked.
+        """
+        entry = self._cache.get(token) if type(token) is str else None
+        if entry is not None and self._clock() < entry.expires_at:
+            self._cache.move_to_end(token)
+            return entry.check(token_use, groups, scopes)
+        kid, signing_input, signature, payload = _parse(token, self.max_token_bytes, self._headers)
+        keys = self._keys
+        key = keys.keys.get(kid)
+        if key is None:
+            key = await self._unknown_key(kid, signing_input)
+        elif keys.stale():
+            keys.refresh_in_background()
+        _check_signature(key, signing_input, signature)
+        now = self._clock()
+        claims = _claims_of(
+            payload, token, issuer=self.issuer, client_ids=self.client_ids, leeway=self.leeway, now=now
+        )
+        entry = _Entry(claims)
+        if self.cache_size and now < entry.expires_at:
+            self._remember(token, entry, now)
+        return entry.check(token_use, groups, scopes)
+
+    async def _unknown_key(self, kid: str, signing_input: bytes) -> RSAPublicKey:
+        try:
+            return await self._keys.key_for(kid)
+        except InvalidTokenError:
+            # Not a kid of the pool: do not remember its header.
+            self._headers.pop(signing_input.partition(b".")[0], None)
+            raise
+
+    def _remember(self, token: str, entry: _Entry, now: float) -> None:
+        cache = self._cache
+        if now >= self._sweep_at:
+            self._sweep_at = now + _SWEEP_INTERVAL
+            for expired in [key for key, value in cache.items() if value.expires_at <= now]:
+                del cache[expired]
+        cache[token] = entry
+        cache.move_to_end(token)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)

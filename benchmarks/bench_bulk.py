@@ -1,0 +1,287 @@
+"""Bulk sign-ins against the local user pool in another process: aiocognito against pycognito and boto3.
+
+Every measurement runs in a fresh child process of this script, so ``getrusage(SELF) + getrusage(CHILDREN)``
+of that child is exactly the client's CPU, worker processes included (they are reaped before it reads
+it). The server (``benchmarks/_local_pool.py``, LocalUserPool with gmpy2) runs in its own process; its CPU
+is read from /proc around each run and reported beside.
+
+- **CPU per SRP sign-in** and **sign-ins per second**, rate limit off, ``--concurrency`` in flight:
+  ``aiocognito sign_in_many`` (SRP math in worker processes), ``pycognito AWSSRP`` on one boto3 client in
+  a thread pool of the same size, and ``boto3 USER_PASSWORD_AUTH`` (no SRP at all) in the same pool.
+- **Event-loop lag**: a ticker sleeps 1 ms and records how late it wakes, during 500 concurrent SRP
+  sign-ins, with the math in workers (the default) and on the loop (``workers=0``).
+- **Peak memory** (max RSS of the child) streaming N users through ``sign_in_many`` with
+  USER_PASSWORD_AUTH, against N/10 users.
+
+    python benchmarks/bench_bulk.py [--users N] [--memory-users M] [--concurrency C] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _local_pool import PASSWORD, LocalPoolProcess
+
+from benchmarks._util import command_line, markdown_table
+
+_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _cpu() -> float:
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+# --- what runs in a child ------------------------------------------------------------------------------
+
+
+async def _aiocognito(info: dict[str, Any]) -> dict[str, Any]:
+    import aiocognito
+
+    users = ((f"u{i}", PASSWORD) for i in range(info["first"], info["first"] + info["n"]))
+    ok = 0
+    async with aiocognito.UserPool(
+        info["pool_id"], info["client_id"], endpoint_url=info["endpoint_url"]
+    ) as pool:
+        async for result in pool.sign_in_many(
+            users,
+            concurrency=info["concurrency"],
+            rate=None,
+            flow=info.get("flow", "USER_SRP_AUTH"),
+            workers=info.get("workers"),
+        ):
+            ok += result.ok
+    return {"ok": ok}
+
+
+def _threads(info: dict[str, Any], kind: str) -> dict[str, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    client = boto3.client("cognito-idp", endpoint_url=info["endpoint_url"], region_name="us-east-1")
+
+    if kind == "pycognito":
+        from pycognito.aws_srp import AWSSRP
+
+        def one(i: int) -> bool:
+            srp = AWSSRP(f"u{i}", PASSWORD, info["pool_id"], info["client_id"], client=client)
+            return "AccessToken" in srp.authenticate_user()["AuthenticationResult"]
+    else:
+
+        def one(i: int) -> bool:
+            reply = client.initiate_auth(
+                AuthFlow="USER_PASSWORD_AUTH",
+                ClientId=info["client_id"],
+                AuthParameters={"USERNAME": f"u{i}", "PASSWORD": PASSWORD},
+            )
+            return "AccessToken" in reply["AuthenticationResult"]
+
+    with ThreadPoolExecutor(info["concurrency"]) as pool:
+        ok = sum(pool.map(one, range(info["first"], info["first"] + info["n"])))
+    return {"ok": ok}
+
+
+async def _lag(info: dict[str, Any]) -> dict[str, Any]:
+    lateness: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            lateness.append(max(0.0, loop.time() - before - 0.001))
+
+    task = asyncio.create_task(ticker())
+    result = await _aiocognito({**info, "concurrency": info["n"]})
+    stop.set()
+    await task
+    lateness.sort()
+    return {
+        **result,
+        "p50_ms": 1000 * lateness[len(lateness) // 2],
+        "p99_ms": 1000 * lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+        "max_ms": 1000 * lateness[-1],
+    }
+
+
+def _child(mode: str, info: dict[str, Any]) -> None:
+    start_cpu, start = _cpu(), time.perf_counter()
+    if mode == "aiocognito":
+        result = asyncio.run(_aiocognito(info))
+    elif mode == "lag":
+        result = asyncio.run(_lag(info))
+    else:
+        result = _threads(info, mode)
+    wall = time.perf_counter() - start
+    result.update(
+        cpu=_cpu() - start_cpu, wall=wall, max_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
+    print(json.dumps(result))
+
+
+# --- the parent ------------------------------------------------------------------------------------------
+
+
+def _run(mode: str, server: LocalPoolProcess, **info: Any) -> dict[str, Any]:
+    info.update(endpoint_url=server.endpoint_url, pool_id=server.pool_id, client_id=server.client_id)
+    env = {**os.environ, **_ENV, "AWS_EC2_METADATA_DISABLED": "true"}
+    server_before = server.server_cpu_seconds()
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, json.dumps(info)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["server_cpu"] = server.server_cpu_seconds() - server_before
+    if result["ok"] != info["n"]:
+        raise SystemExit(f"{mode}: only {result['ok']} of {info['n']} signed in")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, help="sign-ins per tool (default 2000; --quick 300)")
+    parser.add_argument("--memory-users", type=int, help="users for the memory run (default 100000)")
+    parser.add_argument("--lag-users", type=int, default=500, help="concurrent sign-ins for the lag run")
+    parser.add_argument("--concurrency", type=int, default=16, help="in flight / threads (default 16)")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds, median reported (default 1)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], json.loads(args.child[1]))
+        return
+    n = args.users or (300 if args.quick else 2000)
+    memory_n = args.memory_users or (5000 if args.quick else 100_000)
+    c = args.concurrency
+    tools = [
+        ("aiocognito sign_in_many, USER_SRP_AUTH", "aiocognito", {}),
+        ("pycognito AWSSRP + boto3, threads", "pycognito", {}),
+        ("boto3 initiate_auth USER_PASSWORD_AUTH, threads", "boto3", {}),
+        ("aiocognito sign_in_many, USER_PASSWORD_AUTH", "aiocognito", {"flow": "USER_PASSWORD_AUTH"}),
+    ]
+    out = ["## Bulk sign-ins (benchmarks/bench_bulk.py)", ""]
+    out += [f"Command: `{command_line()}`", ""]
+    figures: dict[str, dict[str, float]] = {}
+    print("starting the local user pool...", file=sys.stderr, flush=True)
+    with LocalPoolProcess(args.repeats * len(tools) * n + args.lag_users * 2) as server:
+        rows = []
+        first = 0
+        measured: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(args.repeats):
+            for label, mode, extra in tools:
+                print(f"{label}: {n} sign-ins...", file=sys.stderr, flush=True)
+                measured.setdefault(label, []).append(
+                    _run(mode, server, n=n, first=first, concurrency=c, **extra)
+                )
+                first += n
+        for label, _, _ in tools:
+            runs = measured[label]
+            cpu_ms = statistics.median(r["cpu"] for r in runs) / n * 1000
+            server_ms = statistics.median(r["server_cpu"] for r in runs) / n * 1000
+            rate = statistics.median(n / r["wall"] for r in runs)
+            figures[label] = {"cpu_ms": cpu_ms, "server_ms": server_ms, "rate": rate}
+        base = figures["aiocognito sign_in_many, USER_SRP_AUTH"]
+        for label, _, _ in tools:
+            f = figures[label]
+            # Sign-ins/s if the client had the machine to itself: cores / client CPU per sign-in.
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            rows.append(
+                [
+                    label,
+                    f"{f['cpu_ms']:.2f}",
+                    f"{f['cpu_ms'] / base['cpu_ms']:.1f}x",
+                    f"{f['server_ms']:.2f}",
+                    f"{f['rate']:.0f}",
+                    f"{base['rate'] / f['rate']:.2f}x",
+                    f"{cores * 1000 / f['cpu_ms']:.0f}",
+                ]
+            )
+        out += [
+            f"{n} sign-ins per tool, {c} in flight (aiocognito `concurrency={c}`, `rate=None`; a thread pool "
+            f"of {c} for pycognito and boto3), median of {args.repeats}. Client CPU: user + system of the "
+            "client process and its reaped children (aiocognito's SRP worker processes, started and "
+            "stopped inside the measurement). Server CPU: the local pool's process, same window; it "
+            "shares the cores with the client, which caps the sign-ins per second of every tool.",
+            "",
+            markdown_table(
+                [
+                    "tool",
+                    "client CPU ms / sign-in",
+                    "vs aiocognito",
+                    "server CPU ms / sign-in",
+                    "sign-ins/s",
+                    "aiocognito faster by",
+                    "client-only sign-ins/s (cores / CPU)",
+                ],
+                rows,
+            ),
+            "",
+        ]
+        lag_rows = []
+        for label, workers in (("worker processes (default)", None), ("on the event loop (workers=0)", 0)):
+            print(f"event-loop lag, {label}...", file=sys.stderr, flush=True)
+            r = _run(
+                "lag", server, n=args.lag_users, first=first, workers=workers, concurrency=args.lag_users
+            )
+            first += args.lag_users
+            lag_rows.append([label, f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", f"{r['max_ms']:.1f}"])
+            figures[f"lag {label}"] = {"p99_ms": r["p99_ms"]}
+        out += [
+            f"Event-loop lag during {args.lag_users} concurrent SRP sign-ins (a task sleeping 1 ms records "
+            "how late it wakes; target p99 at most 10 ms):",
+            "",
+            markdown_table(["SRP math", "p50 ms", "p99 ms", "max ms"], lag_rows),
+            "",
+        ]
+    mem_rows = []
+    for count in (memory_n // 10, memory_n):
+        print(
+            f"memory: {count} users (creating them in the server takes a while)...",
+            file=sys.stderr,
+            flush=True,
+        )
+        with LocalPoolProcess(count) as server:
+            r = _run(
+                "aiocognito", server, n=count, first=0, concurrency=64, flow="USER_PASSWORD_AUTH", workers=0
+            )
+        mem_rows.append(
+            [f"{count:,}", f"{r['max_rss_kib'] / 1024:.1f}", f"{r['wall']:.0f}", f"{count / r['wall']:.0f}"]
+        )
+        figures[f"memory {count}"] = {"max_rss_mib": r["max_rss_kib"] / 1024}
+    out += [
+        "Peak memory streaming users through `sign_in_many` (USER_PASSWORD_AUTH, 64 in flight, rate off, "
+        "results counted and dropped): the client process's max RSS, interpreter and imports included.",
+        "",
+        markdown_table(["users", "max RSS MiB", "seconds", "sign-ins/s"], mem_rows),
+        "",
+    ]
+    print("\n".join(out))
+    print(f"<!-- figures {json.dumps(figures)} -->")
+
+
+if __name__ == "__main__":
+    main()
