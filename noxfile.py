@@ -15,9 +15,7 @@ PYTHON = "3.11"
 def tests(session: nox.Session) -> None:
     """The whole test suite, real servers included (moto, ministack, redis-server, node)."""
     session.install("-e", ".[test]")
-    session.run(
-        "python", "-m", "pytest", *session.posargs, env={"AWS_EC2_METADATA_DISABLED": "true"}
-    )
+    session.run("python", "-m", "pytest", *session.posargs, env={"AWS_EC2_METADATA_DISABLED": "true"})
 
 
 @nox.session(python=PYTHON)

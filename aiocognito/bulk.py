@@ -53,7 +53,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
-from . import driver
+from . import driver, srp
 from .errors import CognitoError, ServiceError
 from .flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
 from .steps import _STEP_OF_CHALLENGE
@@ -269,6 +269,13 @@ def _worker_main(inp: BinaryIO, out: BinaryIO) -> None:
             data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
         out.write(len(data).to_bytes(_FRAME_HEAD, "big") + data)
         out.flush()
+
+
+def _release_gil_in_gmpy2() -> None:
+    """Thread initializer: let this thread's gmpy2 context release the GIL during big operations."""
+    srp.load_backend()
+    gmpy2 = sys.modules["gmpy2"]
+    gmpy2.get_context().allow_release_gil = True
 
 
 def _usable_cores() -> int:
@@ -523,6 +530,7 @@ class _Compute:
 
     def __init__(self, workers: int | None, executor: ComputeExecutor | None) -> None:
         self._workers: _Workers | None = None
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._runner: _BatchingRunner | None = None
         self.run: Callable[[Compute], Awaitable[Any]] = driver.compute
         if executor is not None:
@@ -538,6 +546,20 @@ class _Compute:
             raise ValueError("workers must not be negative")
         if count == 0 or (workers is None and count == 1):
             return  # on the event loop: gmpy2 makes it a few milliseconds per sign-in
+        if srp.HAVE_GMPY2:
+            # gmpy2 lets go of the GIL while it exponentiates: threads use every core with no process
+            # start-up, no pickling and no pipes.
+            threads = concurrent.futures.ThreadPoolExecutor(
+                count, thread_name_prefix="aiocognito-srp", initializer=_release_gil_in_gmpy2
+            )
+            self._threads = threads
+
+            async def in_threads(jobs: _Jobs) -> _Results:
+                return await asyncio.get_running_loop().run_in_executor(threads, _run_batch, jobs)
+
+            self._runner = _BatchingRunner(in_threads, count)
+            self.run = self._runner
+            return
         self._workers = _Workers(count)
         self._runner = _BatchingRunner(self._workers.run_batch, count)
         self.run = self._runner
@@ -547,6 +569,8 @@ class _Compute:
             await self._runner.aclose()
         if self._workers is not None:
             await self._workers.aclose()
+        if self._threads is not None:
+            await asyncio.to_thread(self._threads.shutdown)
 
 
 async def sign_in_many(
