@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import multiprocessing
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -33,7 +34,9 @@ async def compute(effect: Compute) -> Any:
     # Python's pow() takes tens of milliseconds for these numbers and holds the GIL, even in a thread.
     global _process_pool  # noqa: PLW0603 - one lazily made pool of worker processes, shared by all pools
     if _process_pool is None:
-        _process_pool = concurrent.futures.ProcessPoolExecutor()
+        # "spawn", not "fork": a fork copies whatever locks this process's threads hold at that moment.
+        # (Like all spawned workers, they import the main module: scripts need the __main__ guard.)
+        _process_pool = concurrent.futures.ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
     loop = asyncio.get_running_loop()
     job = functools.partial(effect.function, *effect.args, **effect.kwargs)
     return await loop.run_in_executor(_process_pool, job)
