@@ -36,7 +36,8 @@ async def compute(effect: Compute) -> Any:
     if _process_pool is None:
         # "spawn", not "fork": a fork copies whatever locks this process's threads hold at that moment.
         # (Like all spawned workers, they import the main module: scripts need the __main__ guard.)
-        _process_pool = concurrent.futures.ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
+        spawn = multiprocessing.get_context("spawn")
+        _process_pool = concurrent.futures.ProcessPoolExecutor(mp_context=spawn)
     loop = asyncio.get_running_loop()
     job = functools.partial(effect.function, *effect.args, **effect.kwargs)
     return await loop.run_in_executor(_process_pool, job)
