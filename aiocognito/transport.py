@@ -271,6 +271,13 @@ class Transport:
                 request_id = response.headers.get("x-amzn-RequestId")
                 error_type = response.headers.get("x-amzn-ErrorType")
                 raw = await response.read()
+        except aiohttp.ClientConnectorCertificateError as exc:
+            # Not a passing fault: the same certificate will fail the same way. No retry.
+            raise TransportError(
+                "cannot connect: the server's TLS certificate is not trusted (see ca_bundle=)",
+                operation=operation,
+                sent=False,
+            ) from exc
         except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
             # The connection was never made: nothing reached the service.
             error = TransportError(f"cannot connect: {type(exc).__name__}", operation=operation, sent=False)
