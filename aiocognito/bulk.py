@@ -19,8 +19,10 @@ Why the defaults are what they are:
 - **SRP math on every core**: each SRP sign-in needs about 4.5 ms of big-number work (with gmpy2). Run
   on the event loop, 500 concurrent sign-ins would stall it for seconds; so the
   :class:`~aiocognito.flows.Compute` effects of all in-flight sign-ins are gathered in batches and run
-  in worker processes (one per usable core) fed over pipes. Batching keeps the cost of the hop well
-  below the math itself.
+  in worker threads, one per usable core: gmpy2 lets go of the GIL while it exponentiates, so they run
+  in parallel with no process start-up, pickling or pipes. Without gmpy2 (Python's ``pow()`` holds the
+  GIL) the batches go to worker processes fed over pipes. Batching keeps the cost of the hop well below
+  the math itself.
 - **Flat memory**: the input is read one item at a time, only when a slot is free, and a slot stays
   taken until its result has been handed to the caller: at most ``concurrency`` sign-ins and results
   exist at once, whatever the number of users. Tokens are not put in the pool's token store unless
@@ -228,7 +230,7 @@ class TokenBucket:
             self.rate = min(self.max_rate, self.rate * _RECOVER)
 
 
-# --- SRP math in worker processes ------------------------------------------------------------------
+# --- SRP math in worker threads or processes ----------------------------------------------------------
 
 _Jobs = list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
 _Results = list[tuple[bool, Any]]

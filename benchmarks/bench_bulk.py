@@ -6,7 +6,7 @@ it). The server (``benchmarks/_local_pool.py``, LocalUserPool with gmpy2) runs i
 is read from /proc around each run and reported beside.
 
 - **CPU per SRP sign-in** and **sign-ins per second**, rate limit off, ``--concurrency`` in flight:
-  ``aiocognito sign_in_many`` (SRP math in worker processes), ``pycognito AWSSRP`` on one boto3 client in
+  ``aiocognito sign_in_many`` (SRP math in worker threads), ``pycognito AWSSRP`` on one boto3 client in
   a thread pool of the same size, and ``boto3 USER_PASSWORD_AUTH`` (no SRP at all) in the same pool.
 - **Event-loop lag**: a ticker sleeps 1 ms and records how late it wakes, during 500 concurrent SRP
   sign-ins, with the math in workers (the default) and on the loop (``workers=0``).
@@ -223,9 +223,9 @@ def main() -> None:
         out += [
             f"{n} sign-ins per tool, {c} in flight (aiocognito `concurrency={c}`, `rate=None`; a thread pool "
             f"of {c} for pycognito and boto3), median of {args.repeats}. Client CPU: user + system of the "
-            "client process and its reaped children (aiocognito's SRP worker processes, started and "
-            "stopped inside the measurement). Server CPU: the local pool's process, same window; it "
-            "shares the cores with the client, which caps the sign-ins per second of every tool.",
+            "client process and its reaped children (SRP worker threads, or processes without gmpy2, "
+            "started and stopped inside the measurement). Server CPU: the local pool's process, same "
+            "window; it shares the cores with the client, which caps the sign-ins per second of every tool.",
             "",
             markdown_table(
                 [
@@ -242,7 +242,7 @@ def main() -> None:
             "",
         ]
         lag_rows = []
-        for label, workers in (("worker processes (default)", None), ("on the event loop (workers=0)", 0)):
+        for label, workers in (("worker threads (default)", None), ("on the event loop (workers=0)", 0)):
             print(f"event-loop lag, {label}...", file=sys.stderr, flush=True)
             r = _run(
                 "lag", server, n=args.lag_users, first=first, workers=workers, concurrency=args.lag_users
