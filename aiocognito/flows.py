@@ -475,6 +475,42 @@ def _settle(
     raise ProtocolError("too many challenge rounds without an answer", step="sign-in")
 
 
+def _claim(
+    params: Mapping[str, Any],
+    step: str,
+    *,
+    pool_name: str,
+    user_id: str,
+    password: str,
+    ephemeral: srp.Ephemeral,
+    env: Env,
+) -> Generator[Effect, Any, dict[str, str]]:
+    """The ChallengeResponses proving the password (user SRP) or the device secret (device SRP)."""
+    salt = _str_field(params, "SALT", step)
+    srp_b = _str_field(params, "SRP_B", step)
+    secret_block = _str_field(params, "SECRET_BLOCK", step)
+    timestamp = srp.timestamp(env.now())
+    signature = yield Compute(
+        srp.password_claim,
+        kwargs={
+            "pool_name": pool_name,
+            "user_id_for_srp": user_id,
+            "password": password,
+            "ephemeral": ephemeral,
+            "srp_b": srp_b,
+            "salt": salt,
+            "secret_block": secret_block,
+            "timestamp": timestamp,
+            "step": step,
+        },
+    )
+    return {
+        "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
+        "TIMESTAMP": timestamp,
+        "PASSWORD_CLAIM_SIGNATURE": signature,
+    }
+
+
 def _password_verifier(
     cfg: ClientConfig,
     ctx: SignInContext,
@@ -486,28 +522,16 @@ def _password_verifier(
 ) -> Generator[Effect, Any, Mapping[str, Any]]:
     step = "PASSWORD_VERIFIER"
     user_id = _str_field(params, "USER_ID_FOR_SRP", step)
-    salt = _str_field(params, "SALT", step)
-    srp_b = _str_field(params, "SRP_B", step)
-    secret_block = _str_field(params, "SECRET_BLOCK", step)
-    timestamp = srp.timestamp(env.now())
-    signature = yield Compute(
-        srp.password_claim,
-        kwargs={
-            "pool_name": srp.pool_name(cfg.pool_id),
-            "user_id_for_srp": user_id,
-            "password": ctx.password,
-            "ephemeral": ephemeral,
-            "srp_b": srp_b,
-            "salt": salt,
-            "secret_block": secret_block,
-            "timestamp": timestamp,
-        },
+    assert ctx.password is not None  # checked by the caller
+    responses = yield from _claim(
+        params,
+        step,
+        pool_name=srp.pool_name(cfg.pool_id),
+        user_id=user_id,
+        password=ctx.password,
+        ephemeral=ephemeral,
+        env=env,
     )
-    responses = {
-        "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
-        "TIMESTAMP": timestamp,
-        "PASSWORD_CLAIM_SIGNATURE": signature,
-    }
     if ctx.device is not None:
         responses["DEVICE_KEY"] = ctx.device.device_key
     reply: Mapping[str, Any] = yield _respond(cfg, ctx, step, username, session, responses)
@@ -539,30 +563,16 @@ def _device_srp(
     returned = params.get("USERNAME")
     if isinstance(returned, str) and returned:
         username = returned
-    salt = _str_field(params, "SALT", step)
-    srp_b = _str_field(params, "SRP_B", step)
-    secret_block = _str_field(params, "SECRET_BLOCK", step)
-    timestamp = srp.timestamp(env.now())
-    signature = yield Compute(
-        srp.password_claim,
-        kwargs={
-            "pool_name": device.device_group_key,
-            "user_id_for_srp": device.device_key,
-            "password": device.device_password,
-            "ephemeral": ephemeral,
-            "srp_b": srp_b,
-            "salt": salt,
-            "secret_block": secret_block,
-            "timestamp": timestamp,
-            "step": step,
-        },
+    responses = yield from _claim(
+        params,
+        step,
+        pool_name=device.device_group_key,
+        user_id=device.device_key,
+        password=device.device_password,
+        ephemeral=ephemeral,
+        env=env,
     )
-    responses = {
-        "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
-        "TIMESTAMP": timestamp,
-        "PASSWORD_CLAIM_SIGNATURE": signature,
-        "DEVICE_KEY": device.device_key,
-    }
+    responses["DEVICE_KEY"] = device.device_key
     answer: Mapping[str, Any] = yield _respond(cfg, ctx, step, username, _session(reply, step), responses)
     return answer
 
