@@ -42,7 +42,7 @@ from .endpoints import endpoint_url, region_from_pool_id
 from .errors import CognitoError, TransportError
 from .token_store import SessionRecord, StoreKey, TokenStore, TokenStoreError
 from .tokens import TokenSet
-from .transport import USER_AGENT, RetryPolicy, Timeouts, Transport
+from .transport import USER_AGENT, RetryPolicy, Timeouts, Transport, connection_failure
 
 __all__ = [
     "AuthorizationRequest",
@@ -742,12 +742,11 @@ class OAuthClient:
                 status = response.status
                 challenge = response.headers.get("WWW-Authenticate", "")
                 raw = await response.read()
-        except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
-            error = TransportError(f"cannot connect: {type(exc).__name__}", operation=operation, sent=False)
-            raise _Retry(error, sent=False) from exc
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise connection_failure(exc, operation) from exc  # the same certificate fails again: no retry
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
-            raise _Retry(TransportError(what, operation=operation), sent=True) from exc
+            error = connection_failure(exc, operation)
+            raise _Retry(error, sent=error.sent) from exc
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "oauth %s status=%d latency_ms=%.1f attempt=%d",

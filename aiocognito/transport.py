@@ -32,6 +32,7 @@ from .errors import CognitoError, ProtocolError, ServiceError, TransportError, e
 
 __all__ = [
     "USER_AGENT",
+    "connection_failure",
     "RetryPolicy",
     "Timeouts",
     "Transport",
@@ -272,19 +273,10 @@ class Transport:
                 error_type = response.headers.get("x-amzn-ErrorType")
                 raw = await response.read()
         except aiohttp.ClientConnectorCertificateError as exc:
-            # Not a passing fault: the same certificate will fail the same way. No retry.
-            raise TransportError(
-                "cannot connect: the server's TLS certificate is not trusted (see ca_bundle=)",
-                operation=operation,
-                sent=False,
-            ) from exc
-        except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
-            # The connection was never made: nothing reached the service.
-            error = TransportError(f"cannot connect: {type(exc).__name__}", operation=operation, sent=False)
-            raise _Failure(error, sent=False) from exc
+            raise connection_failure(exc, operation) from exc  # the same certificate fails again: no retry
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
-            raise _Failure(TransportError(what, operation=operation), sent=True) from exc
+            error = connection_failure(exc, operation)
+            raise _Failure(error, sent=error.sent) from exc
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "%s status=%d latency_ms=%.1f attempt=%d request_id=%s",
@@ -295,6 +287,23 @@ class Transport:
                 request_id,
             )
         return _parse_reply(operation, status, raw, error_type, request_id)
+
+
+def connection_failure(exc: BaseException, operation: str) -> TransportError:
+    """The :class:`TransportError` for an aiohttp or timeout exception of one attempt.
+
+    ``sent`` is false only when no connection was made, so nothing can have reached the service.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return TransportError(
+            "cannot connect: the server's TLS certificate is not trusted (see ca_bundle=)",
+            operation=operation,
+            sent=False,
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
+        return TransportError(f"cannot connect: {type(exc).__name__}", operation=operation, sent=False)
+    what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
+    return TransportError(what, operation=operation)
 
 
 def _parse_reply(
