@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from _util import reap  # this folder is on sys.path: run as a script or by bench_bulk.py
+
 __all__ = ["PASSWORD", "LocalPoolProcess"]
 
 PASSWORD = "Bench-Passw0rd!"
@@ -84,13 +86,7 @@ class LocalPoolProcess:
         if process.stdin is not None:
             with contextlib.suppress(OSError):
                 process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        reap(process)
 
     def __enter__(self) -> LocalPoolProcess:
         self.start()

@@ -156,6 +156,17 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]], ali
 # --- the local JSON server ----------------------------------------------------------------------
 
 
+def reap(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Wait for a stopping server process (kill it after ``timeout``) and close its output pipe."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 class JsonServer:
     """A minimal HTTP/1.1 server in a separate process answering every request with one JSON reply.
 
@@ -196,13 +207,7 @@ class JsonServer:
         if process is None:
             return
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        reap(process)
 
     def __enter__(self) -> JsonServer:
         self.start()
