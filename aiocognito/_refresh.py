@@ -2,24 +2,36 @@
 
 Rules (after google-auth and aiobotocore): with less than ``refresh_margin`` left, the tokens are
 refreshed early ("advisory" window): a refresh that fails for a passing reason (network, 5xx,
-throttling) leaves the still-valid tokens in use. Once they have expired ("mandatory" window) the
-failure is raised, and the session is kept for the next try. Only Cognito's NotAuthorizedException
-(the refresh token was revoked or expired) ends the session.
+throttling, an HTML page) leaves the still-valid tokens in use. Once they have expired ("mandatory"
+window) the failure is raised, and the session is kept for the next try. Only a refusal of the refresh
+token itself ends the session: Cognito's NotAuthorizedException (revoked or expired), or
+RefreshTokenReuseException when the successor of a rotated token is unknown here.
 
 Any number of concurrent callers cause one refresh call: in this process they share one task (shielded,
 so a cancelled caller does not cancel it), and across processes the token store's refresh lock makes the
 second process find the tokens the first one stored.
 
-Operations: GetTokensFromRefreshToken (it works with and without refresh-token rotation; a rotated refresh
-token is stored before the old one is dropped), falling back to InitiateAuth REFRESH_TOKEN_AUTH on servers
-that do not know it, remembered per pool.
+Which operation (per pool, ``refresh_operation=``; "auto" by default):
+
+- GetTokensFromRefreshToken first: it works with and without refresh-token rotation, and a rotated
+  refresh token is stored before the old one is dropped. Once it has worked for a pool, that pool never
+  falls back.
+- Cognito always answers JSON. An HTML 404/500/501 is what an emulator such as moto answers for an
+  operation it lacks, but also what a proxy answers on a bad day: InitiateAuth REFRESH_TOKEN_AUTH is then
+  tried. If it works (and GetTokensFromRefreshToken never has), the pool keeps using it; if it fails in
+  any way (a client with rotation refuses it), the session is kept and the next refresh starts again
+  with GetTokensFromRefreshToken.
+- JSON that says the operation is unknown (UnknownOperationException, a 501...) switches the pool to
+  REFRESH_TOKEN_AUTH for good.
+- With rotation, a reply lost after Cognito rotated the token leaves the old token, which Cognito's
+  retry grace period (RetryGracePeriodSeconds, up to 60 s) keeps working for the next try.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .errors import CognitoError, ServiceError, SignedOutError, TransportError
 from .tokens import TokenSet
@@ -29,25 +41,32 @@ if TYPE_CHECKING:
     from .token_store import StoreKey
     from .user import User
 
-__all__ = ["Refresher"]
+__all__ = ["REFRESH_OPERATIONS", "Refresher"]
 
 _log = logging.getLogger("aiocognito")
 
 _GET_TOKENS = "GetTokensFromRefreshToken"
 _REFRESH_FLOW = "REFRESH_TOKEN_AUTH"
-# How a server says it does not know an operation: Cognito's code, or an emulator's HTML error page.
+_AUTO = "auto"
+#: The values of ``UserPool(refresh_operation=...)``.
+REFRESH_OPERATIONS = (_AUTO, _GET_TOKENS, _REFRESH_FLOW)
+# How a server says in JSON that it does not know an operation: the AWS JSON code, a query-protocol
+# code, or LocalStack-style emulators' 501 with a code of their own.
 _UNKNOWN_OPERATION_CODES = frozenset(
     {"UnknownOperationException", "InvalidAction", "NotImplementedException"}
 )
-_UNKNOWN_OPERATION_STATUSES = frozenset({404, 500, 501})
+# An HTML page with one of these statuses may come from an emulator that lacks the operation.
+_MISSING_OPERATION_STATUSES = frozenset({404, 500, 501})
 
 
-def _is_unknown_operation(error: CognitoError) -> bool:
-    if isinstance(error, ServiceError):
-        # 501 Not Implemented: LocalStack-style emulators answer JSON with a code of their own.
-        return error.code in _UNKNOWN_OPERATION_CODES or error.status == 501
-    # Cognito always answers JSON; an HTML 404/500/501 comes from an emulator that lacks the operation.
-    return isinstance(error, TransportError) and error.status in _UNKNOWN_OPERATION_STATUSES
+def _says_unknown_operation(error: CognitoError) -> TypeGuard[ServiceError]:
+    """Cognito-shaped JSON (or AWS XML) saying the operation is unknown: definitive."""
+    return isinstance(error, ServiceError) and (error.code in _UNKNOWN_OPERATION_CODES or error.status == 501)
+
+
+def _may_lack_operation(error: CognitoError) -> TypeGuard[TransportError]:
+    """A reply that is not Cognito JSON, with a status an emulator lacking the operation answers."""
+    return isinstance(error, TransportError) and error.status in _MISSING_OPERATION_STATUSES
 
 
 def _is_transient(error: CognitoError) -> bool:
@@ -64,10 +83,18 @@ def _ends_session(error: CognitoError) -> bool:
 class Refresher:
     """Refreshes the tokens of the users of one pool."""
 
-    def __init__(self, pool: UserPool) -> None:
+    def __init__(self, pool: UserPool, *, operation: str = _AUTO) -> None:
+        if operation not in REFRESH_OPERATIONS:
+            raise ValueError(
+                f"refresh_operation must be one of {', '.join(map(repr, REFRESH_OPERATIONS))}, "
+                f"not {operation!r}"
+            )
         self._pool = pool
         self._inflight: dict[StoreKey, asyncio.Task[TokenSet]] = {}
-        self.operation = _GET_TOKENS
+        self._fixed = operation != _AUTO
+        #: The operation the next refresh starts with.
+        self.operation = _REFRESH_FLOW if operation == _REFRESH_FLOW else _GET_TOKENS
+        self._get_tokens_worked = False
 
     async def tokens_for(self, user: User, *, force: bool = False) -> TokenSet:
         """Fresh tokens for ``user`` (called when its tokens are within the refresh margin).
@@ -163,17 +190,60 @@ class Refresher:
     async def _call(self, tokens: TokenSet, device: Any) -> TokenSet:
         if not tokens.refresh_token:
             raise SignedOutError("no refresh token is kept for this user; sign in again")
-        if self.operation == _GET_TOKENS:
-            try:
-                return await self._get_tokens(tokens, device)
-            except (ServiceError, TransportError) as error:
-                if not _is_unknown_operation(error):
-                    raise
-                _log.info("the server does not know %s: refreshing with %s", _GET_TOKENS, _REFRESH_FLOW)
+        if self.operation == _REFRESH_FLOW:
+            return await self._refresh_flow(tokens, device)
+        try:
+            fresh = await self._get_tokens(tokens, device)
+        except (ServiceError, TransportError) as error:
+            if self._fixed or self._get_tokens_worked:
+                raise
+            if _says_unknown_operation(error):
+                _log.warning(
+                    "the server does not know %s (%s): this pool refreshes with %s from now on",
+                    _GET_TOKENS,
+                    error.code,
+                    _REFRESH_FLOW,
+                )
+                self.operation = _REFRESH_FLOW
+                return await self._refresh_flow(tokens, device)
+            if not _may_lack_operation(error):
+                raise
+            return await self._probe_refresh_flow(tokens, device, error)
+        # The server knows the operation: whatever happens later is a passing fault, never a reason to
+        # fall back (and a probe that raced with this call does not count).
+        self._get_tokens_worked = True
+        self.operation = _GET_TOKENS
+        return fresh
+
+    async def _probe_refresh_flow(self, tokens: TokenSet, device: Any, error: TransportError) -> TokenSet:
+        """GetTokensFromRefreshToken answered an HTML page: an emulator lacking it, or a passing fault.
+
+        REFRESH_TOKEN_AUTH tells them apart. Its failure, whatever it is (a client with rotation refuses
+        it with NotAuthorizedException), says nothing about the refresh token: the original failure is
+        raised, so the session is kept and the next refresh tries GetTokensFromRefreshToken again.
+        """
+        try:
             fresh = await self._refresh_flow(tokens, device)
+        except CognitoError as fallback_error:
+            _log.warning(
+                "%s answered HTTP %s that is not Cognito JSON and %s failed too (%s); the session is kept",
+                _GET_TOKENS,
+                error.status,
+                _REFRESH_FLOW,
+                type(fallback_error).__name__,
+            )
+            raise error from fallback_error
+        if not self._get_tokens_worked:
+            _log.warning(
+                "%s answered HTTP %s that is not Cognito JSON and %s worked: this pool refreshes with "
+                "%s from now on (UserPool(refresh_operation=...) chooses)",
+                _GET_TOKENS,
+                error.status,
+                _REFRESH_FLOW,
+                _REFRESH_FLOW,
+            )
             self.operation = _REFRESH_FLOW
-            return fresh
-        return await self._refresh_flow(tokens, device)
+        return fresh
 
     async def _get_tokens(self, tokens: TokenSet, device: Any) -> TokenSet:
         pool = self._pool

@@ -134,6 +134,17 @@ class UserPool:
             :mod:`aiocognito.token_store` for the file and Redis stores.
         refresh_margin: refresh tokens when less than this many seconds remain (at most half their
             lifetime).
+        refresh_operation: how tokens are refreshed. ``"auto"`` (the default): GetTokensFromRefreshToken,
+            falling back to InitiateAuth ``REFRESH_TOKEN_AUTH`` for good only on servers that lack it (JSON
+            saying the operation is unknown, or an HTML error page after which REFRESH_TOKEN_AUTH works
+            while GetTokensFromRefreshToken never has); a failed fallback never ends a session.
+            ``"GetTokensFromRefreshToken"``: never fall back. ``"REFRESH_TOKEN_AUTH"``: only that (for
+            emulators without GetTokensFromRefreshToken; app clients with refresh-token rotation refuse it).
+
+    Raises:
+        TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
+        ValueError: a malformed URL, a non-positive ``session_validity``, a negative ``refresh_margin`` or
+            an unknown ``refresh_operation``.
     """
 
     def __init__(
@@ -158,6 +169,7 @@ class UserPool:
         device_name: str = "aiocognito",
         token_store: TokenStore | None = None,
         refresh_margin: float = 300.0,
+        refresh_operation: str = "auto",
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -190,7 +202,8 @@ class UserPool:
             raise ValueError("refresh_margin must not be negative")
         self.refresh_margin = refresh_margin
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
-        self._refresher = Refresher(self)
+        self._refresher = Refresher(self, operation=refresh_operation)
+        self.refresh_operation = refresh_operation
 
     def __repr__(self) -> str:
         return f"<UserPool {self.pool_id} client {self.client_id} at {self._urls['cognito-idp']}>"
