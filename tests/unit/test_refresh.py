@@ -512,3 +512,211 @@ async def test_no_refresh_token_ends_the_session_once_expired() -> None:
     with pytest.raises(aiocognito.SignedOutError, match="no refresh token"):
         await user.tokens()
     assert user.signed_out
+
+
+# --- which operation: passing faults never end a session nor switch the pool ------------------------------
+
+
+def html_500() -> aiocognito.TransportError:
+    """What moto answers for an operation it lacks, and a proxy on a bad day."""
+    return aiocognito.TransportError("reply is not Cognito JSON", status=500, excerpt="<!DOCTYPE html>")
+
+
+def rotation_refusal() -> aiocognito.NotAuthorizedError:
+    return aiocognito.NotAuthorizedError(
+        "REFRESH_TOKEN_AUTH is not allowed for an app client with refresh token rotation"
+    )
+
+
+@pytest.mark.parametrize("value", ["auto", "GetTokensFromRefreshToken", "REFRESH_TOKEN_AUTH"])
+def test_refresh_operation_values(value: str) -> None:
+    pool = UserPool(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", refresh_operation=value)
+    assert pool.refresh_operation == value
+
+
+@pytest.mark.parametrize("value", ["", "Auto", "refresh_token_auth", "InitiateAuth"])
+def test_refresh_operation_is_validated(value: str) -> None:
+    with pytest.raises(ValueError, match="refresh_operation must be one of"):
+        UserPool(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", refresh_operation=value)
+
+
+async def test_refresh_token_auth_chosen_by_the_caller_is_the_only_operation() -> None:
+    pool = pool_with(
+        [("InitiateAuth", None, get_tokens(n=1)), ("InitiateAuth", None, get_tokens(n=2))],
+        refresh_operation="REFRESH_TOKEN_AUTH",
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 1
+    assert number(await user.tokens()) == 1
+    CLOCK.now += 3600
+    assert number(await user.tokens()) == 2
+
+
+async def test_get_tokens_chosen_by_the_caller_never_falls_back() -> None:
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, html_500()),
+            ("GetTokensFromRefreshToken", None, get_tokens(n=1)),
+        ],
+        refresh_operation="GetTokensFromRefreshToken",
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 1
+    with pytest.raises(aiocognito.TransportError, match="HTTP 500"):
+        await user.tokens()
+    assert not user.signed_out
+    assert number(await user.tokens()) == 1
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["advisory", "mandatory"])
+async def test_html_500_and_a_refused_fallback_keep_the_session(expired: bool) -> None:
+    """The defect of issue 11: with rotation, REFRESH_TOKEN_AUTH is refused; that said nothing about the
+    refresh token, and the next refresh asks GetTokensFromRefreshToken again."""
+    refusal = rotation_refusal()
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", lambda p: assert_token(p, "r0"), html_500()),
+            ("InitiateAuth", None, refusal),
+            ("GetTokensFromRefreshToken", lambda p: assert_token(p, "r0"), get_tokens(refresh="r1", n=1)),
+        ]
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + (10 if expired else -100)
+    if expired:
+        with pytest.raises(aiocognito.TransportError, match="HTTP 500") as caught:
+            await user.tokens()
+        assert caught.value.__cause__ is refusal
+    else:
+        assert number(await user.tokens()) == 0  # the still-valid tokens
+    assert not user.signed_out
+    record = await pool.token_store.get(pool._store_key(SUB))
+    assert record is not None and record.tokens is not None and record.tokens.refresh_token == "r0"
+    tokens = await user.tokens()
+    assert (number(tokens), tokens.refresh_token) == (1, "r1")
+    assert pool._refresher.operation == "GetTokensFromRefreshToken"
+
+
+async def test_a_refused_fallback_asks_get_tokens_again_every_time() -> None:
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, html_500()),
+            ("InitiateAuth", None, rotation_refusal()),
+            ("GetTokensFromRefreshToken", None, html_500()),
+            ("InitiateAuth", None, aiocognito.NotAuthorizedError("Refresh Token has been revoked")),
+        ]
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 10
+    for _ in range(2):
+        with pytest.raises(aiocognito.TransportError):
+            await user.tokens()
+    assert not user.signed_out
+    assert not pool.script
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        aiocognito.TransportError("failed: ServerDisconnectedError"),
+        aiocognito.TransportError("timed out"),
+        aiocognito.TransportError("reply is not Cognito JSON", status=502, excerpt="<html>Bad Gateway"),
+        aiocognito.TransportError("reply is not Cognito JSON", status=503, excerpt="<html>"),
+        aiocognito.InternalErrorError("An internal error occurred.", status=500),
+        aiocognito.TooManyRequestsError("Rate exceeded"),
+    ],
+    ids=["dropped", "timeout", "html-502", "html-503", "json-500", "throttling"],
+)
+async def test_passing_failures_never_try_the_fallback(failure: Exception) -> None:
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, failure),
+            ("GetTokensFromRefreshToken", None, get_tokens(n=1)),
+        ]
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 10
+    with pytest.raises(type(failure)):
+        await user.tokens()
+    assert not user.signed_out
+    assert number(await user.tokens()) == 1
+    assert [operation for operation, _ in pool.calls] == ["GetTokensFromRefreshToken"] * 2
+
+
+async def test_once_get_tokens_worked_an_html_500_is_only_a_passing_fault() -> None:
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, get_tokens(n=1)),
+            ("GetTokensFromRefreshToken", None, html_500()),
+            ("GetTokensFromRefreshToken", None, get_tokens(n=2)),
+        ]
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 10
+    assert number(await user.tokens()) == 1
+    CLOCK.now += 3600
+    with pytest.raises(aiocognito.TransportError):
+        await user.tokens()
+    assert number(await user.tokens()) == 2  # no InitiateAuth: the script would have refused it
+
+
+async def test_unknown_operation_in_json_switches_for_good_even_if_the_fallback_fails() -> None:
+    unknown = aiocognito.ServiceError("Unknown operation", code="UnknownOperationException")
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, unknown),
+            ("InitiateAuth", None, aiocognito.TransportError("timed out")),
+            ("InitiateAuth", None, get_tokens(n=1)),
+        ]
+    )
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 10
+    with pytest.raises(aiocognito.TransportError, match="timed out"):
+        await user.tokens()
+    assert number(await user.tokens()) == 1  # straight to REFRESH_TOKEN_AUTH
+    assert pool._refresher.operation == "REFRESH_TOKEN_AUTH"
+
+
+async def test_after_unknown_operation_in_json_a_refused_fallback_ends_the_session() -> None:
+    """The server lacks GetTokensFromRefreshToken for sure: REFRESH_TOKEN_AUTH's refusal is the answer."""
+    unknown = aiocognito.ServiceError("Unknown operation", code="UnknownOperationException")
+    revoked = aiocognito.NotAuthorizedError("Refresh Token has been revoked")
+    pool = pool_with([("GetTokensFromRefreshToken", None, unknown), ("InitiateAuth", None, revoked)])
+    user = await signed_in(pool)
+    CLOCK.now = T0 + 3600 + 10
+    with pytest.raises(aiocognito.SignedOutError, match="refused the refresh token"):
+        await user.tokens()
+    assert user.signed_out
+
+
+async def test_a_get_tokens_success_overrides_a_fallback_that_raced_with_it() -> None:
+    """User A's GetTokensFromRefreshToken is slow; meanwhile B's got an HTML 500 and the fallback worked.
+    A's success proves the server knows the operation: the pool never falls back after it."""
+    release = asyncio.Event()
+
+    async def slow() -> dict[str, Any]:
+        await release.wait()
+        return {"AuthenticationResult": result(CLOCK.now, n=1)}
+
+    pool = pool_with(
+        [
+            ("GetTokensFromRefreshToken", None, slow),  # A
+            ("GetTokensFromRefreshToken", None, html_500()),  # B
+            ("InitiateAuth", None, get_tokens(n=2)),  # B's fallback
+            ("GetTokensFromRefreshToken", None, html_500()),  # B later: a passing fault only
+            ("GetTokensFromRefreshToken", None, get_tokens(n=3)),
+        ]
+    )
+    a = await signed_in(pool)
+    b = User(pool, "bob", a.current_tokens)
+    CLOCK.now = T0 + 3600 + 10
+    first = asyncio.create_task(a.tokens())
+    await asyncio.sleep(0)
+    assert number(await b.tokens()) == 2
+    assert pool._refresher.operation == "REFRESH_TOKEN_AUTH"
+    release.set()
+    assert number(await first) == 1
+    assert pool._refresher.operation == "GetTokensFromRefreshToken"
+    CLOCK.now += 3600
+    with pytest.raises(aiocognito.TransportError):
+        await b.tokens()
+    assert number(await b.tokens()) == 3
