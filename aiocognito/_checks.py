@@ -54,6 +54,7 @@ def text_problem(value: object, max_chars: int, *, allow_empty: bool = False) ->
         return "missing or not a string"
     if len(value) > max_chars:
         return f"longer than {max_chars} characters"
-    if not is_valid_text(value):
+    # isascii() reads a flag CPython keeps (O(1)); ASCII text, such as every token, is valid UTF-8.
+    if not value.isascii() and not is_valid_text(value):
         return "not valid Unicode (a lone surrogate)"
     return None

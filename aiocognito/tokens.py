@@ -6,7 +6,7 @@ To trust a token a client sent you, use :class:`aiocognito.TokenVerifier`.
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,6 +22,8 @@ __all__ = ["TokenSet", "decode_claims"]
 _MAX_TOKEN_CHARS = 262_144
 # Claims that name the user: the username of a store key, the name hashed into SECRET_HASH on a refresh.
 _NAME_CLAIMS = ("username", "cognito:username", "sub")
+_ABSENT: Any = object()
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def decode_claims(token: str, *, name: str = "token") -> dict[str, Any]:
@@ -39,7 +41,8 @@ def decode_claims(token: str, *, name: str = "token") -> dict[str, Any]:
         raise ProtocolError("not a JWT", step=name)
     payload = parts[1]
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        # base64.urlsafe_b64decode's own steps, without its type dispatch (this runs at every sign-in).
+        raw = binascii.a2b_base64((payload + "=" * (-len(payload) % 4)).encode("ascii").translate(_URLSAFE))
         claims = _json.loads(raw)
     except _json.JsonError as exc:
         raise ProtocolError(f"JWT payload is not base64url JSON ({exc})", step=name) from None
@@ -61,16 +64,20 @@ def _time_claim(claims: Mapping[str, Any], name: str, token_name: str) -> int:
     return cast(int, value)  # checked above
 
 
-def _check_claims(claims: Mapping[str, Any], token_name: str) -> None:
-    """Refuse optional claims that are present but would break a later use."""
-    for claim in ("exp", "iat", "auth_time"):
-        if claim in claims:
-            _time_claim(claims, claim, token_name)
+def _check_claims(claims: Mapping[str, Any], token_name: str, times: tuple[str, ...]) -> None:
+    """Refuse claims that are present but would break a later use: ``times`` and the user's names."""
+    for claim in times:
+        value = claims.get(claim, _ABSENT)
+        if value is not _ABSENT and not is_epoch_seconds(value):
+            _time_claim(claims, claim, token_name)  # raises, naming the claim
     for claim in _NAME_CLAIMS:
-        if claim in claims:
-            why = text_problem(claims[claim], MAX_NAME_CHARS)
-            if why is not None:
-                raise ProtocolError(why, step=token_name, field=claim)
+        value = claims.get(claim, _ABSENT)
+        # The common case (short ASCII text) decided inline: this runs at every sign-in and refresh.
+        if value is _ABSENT or (type(value) is str and 0 < len(value) <= MAX_NAME_CHARS and value.isascii()):
+            continue
+        why = text_problem(value, MAX_NAME_CHARS)
+        if why is not None:
+            raise ProtocolError(why, step=token_name, field=claim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +151,8 @@ class TokenSet:
         if expires_at <= issued_at:
             # Born expired: every call would refresh, and every refresh bring another such token.
             raise ProtocolError("not after iat", step="AccessToken", field="exp")
-        _check_claims(access_claims, "AccessToken")
-        _check_claims(id_claims, "IdToken")
+        _check_claims(access_claims, "AccessToken", ("auth_time",))
+        _check_claims(id_claims, "IdToken", ("exp", "iat", "auth_time"))
         return cls(
             id_token=tokens["IdToken"],
             access_token=tokens["AccessToken"],
