@@ -36,7 +36,7 @@ from aiocognito.flows import (
     start_sign_in,
 )
 from aiocognito.steps import SignInStep
-from aiocognito.token_store import SessionRecord, StoreKey
+from aiocognito.token_store import SessionRecord, StoreKey, TokenStoreError
 from aiocognito.tokens import TokenSet
 
 NOW = 1_700_000_000
@@ -438,3 +438,53 @@ def test_any_replies_end_in_an_outcome_or_a_protocol_error(
     flow: AuthFlow, device: bool, replies: list[Any]
 ) -> None:
     sign_in(flow, device, replies)
+
+
+_RECORD = SessionRecord(
+    tokens=TokenSet.from_result(
+        {"AccessToken": _token(_GOOD_ACCESS), "IdToken": _token(_GOOD_ID), "RefreshToken": "r"}, now=NOW + 0.5
+    ),
+    device=DEVICE,
+).to_dict()
+
+
+@st.composite
+def stored_records(draw: st.DrawFn) -> Any:
+    """A record's JSON form with one value anywhere in it replaced by any value at all."""
+    record = json.loads(json.dumps(_RECORD))
+    section = draw(st.sampled_from([None, "tokens", "device"]))
+    if section is None:
+        return draw(st.sampled_from([record, None, [], "x"]))
+    name = draw(st.sampled_from([None, *record[section]]))
+    if name is None:
+        record[section] = draw(HOSTILE_VALUES)
+    elif name.endswith("_token") and draw(st.booleans()):
+        record[section][name] = draw(st.sampled_from(_STORED_BAD_TOKENS) | jwts("access"))
+    else:
+        record[section][name] = draw(st.sampled_from(_STORED_BAD_VALUES) | HOSTILE_VALUES)
+    return record
+
+
+_STORED_BAD_VALUES = (10**400, -(10**400), float("nan"), float("inf"), True, "1", -1, 2**63, "", "\ud800")
+_STORED_BAD_TOKENS = (
+    *_BAD_TOKENS,
+    "e30." + base64.urlsafe_b64encode(b"[" * 5000).decode() + ".sig",
+    "e30." + base64.urlsafe_b64encode(b'{"exp": NaN}').decode() + ".sig",
+    "e30." + base64.urlsafe_b64encode(b'{"sub": "\\ud800"}').decode() + ".sig",
+)
+
+
+@SETTINGS
+@given(stored_records())
+def test_any_stored_record_is_a_record_or_a_token_store_error(data: Any) -> None:
+    try:
+        record = SessionRecord.from_dict(data, where="record")
+    except TokenStoreError as error:
+        message = str(error)
+    else:
+        json.dumps(record.to_dict(), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        if record.tokens is not None:
+            record.tokens.seconds_left(now=float(NOW))
+            record.tokens.authentication_result()
+        return
+    assert message.startswith("record")
