@@ -18,14 +18,16 @@ import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from . import srp
+from . import _json, srp
+from ._checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, text_problem
 from .errors import (
     CognitoError,
     ProtocolError,
     ServiceError,
 )
+from .tokens import TokenSet
 
 __all__ = [
     "Answer",
@@ -79,6 +81,15 @@ LOCAL_TOTP_SETUP = "LOCAL_TOTP_SETUP"
 LOCAL_EMAIL_SETUP = "LOCAL_EMAIL_SETUP"
 LOCAL_PASSWORD = "LOCAL_PASSWORD"
 _QUOTED = re.compile(r"""['"]([^'"]*)['"]""")
+# moto's Python repr of a list of names: "['SOFTWARE_TOKEN_MFA', 'EMAIL_OTP']" (and "[]").
+_PYTHON_LIST = re.compile(r"""\[\s*(?:'[^'\\]*'\s*(?:,\s*'[^'\\]*'\s*)*)?\]""")
+# Names in one list: MFA types, or the required attributes of a pool (at most 50 custom attributes and
+# the standard ones).
+_MAX_NAMES = 256
+# A TOTP secret is 16 to about 100 base32 characters.
+_MAX_SECRET_CODE_CHARS = 1024
+# An id token carries every attribute of its user (see aiocognito.tokens).
+_MAX_TOKEN_CHARS = 262_144
 # More rounds than this inside one call to the flow means a server that loops.
 _MAX_INTERNAL_ROUNDS = 8
 
@@ -325,11 +336,21 @@ def _respond(
 # --- reply reading -----------------------------------------------------------------------------------
 
 
-def _str_field(container: Mapping[str, Any], name: str, step: str) -> str:
-    value = container.get(name)
-    if not isinstance(value, str) or not value:
-        raise ProtocolError("missing or not a string", step=step, field=name)
-    return value
+def _str_field(container: Mapping[str, Any], name: str, step: str, max_chars: int = MAX_NAME_CHARS) -> str:
+    """A non-empty string of at most ``max_chars`` characters that can be echoed, hashed or stored."""
+    value: Any = container.get(name)
+    why = text_problem(value, max_chars)
+    if why is not None:
+        raise ProtocolError(why, step=step, field=name)
+    return cast(str, value)  # checked above
+
+
+def _returned_username(params: Mapping[str, Any], username: str, step: str) -> str:
+    """The ``USERNAME`` a challenge names (Cognito's internal name), else the one so far: it is echoed in
+    the next answer and hashed into its SECRET_HASH."""
+    if params.get("USERNAME") is None:
+        return username
+    return _str_field(params, "USERNAME", step)
 
 
 def _challenge_parameters(reply: Mapping[str, Any], step: str) -> dict[str, Any]:
@@ -342,27 +363,45 @@ def _challenge_parameters(reply: Mapping[str, Any], step: str) -> dict[str, Any]
 
 
 def name_list(value: Any, step: str, field_name: str = "MFAS_CAN_SETUP") -> tuple[str, ...]:
-    """A list of names sent as a JSON array in a string (Cognito) or as an array (moto)."""
+    """A list of names sent as a JSON array in a string (Cognito) or as an array (moto).
+
+    Raises:
+        ProtocolError: not a list of at most 256 names, each valid Unicode.
+    """
     if value is None or value == "":
         return ()
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            # moto sends a Python repr, "['SOFTWARE_TOKEN_MFA']"; accept a bracketed list of quoted names.
-            if not (value.startswith("[") and value.endswith("]")):
-                raise ProtocolError("not a JSON list", step=step, field=field_name) from None
+        if _PYTHON_LIST.fullmatch(value) is not None:
+            # moto sends a Python repr, "['SOFTWARE_TOKEN_MFA']": not JSON, but plainly a list of names.
             value = _QUOTED.findall(value)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        else:
+            try:
+                value = _json.loads(value)
+            except _json.JsonError as exc:
+                raise ProtocolError(f"not a JSON list ({exc})", step=step, field=field_name) from None
+    if (
+        not isinstance(value, list)
+        or len(value) > _MAX_NAMES
+        or not all(text_problem(item, MAX_NAME_CHARS, allow_empty=True) is None for item in value)
+    ):
         raise ProtocolError("not a list of names", step=step, field=field_name)
     return tuple(value)
 
 
 def _session(reply: Mapping[str, Any], step: str) -> str | None:
+    """The ``Session`` of a reply, echoed in the next call: ``None``, or a bounded string."""
     session = reply.get("Session")
-    if session is not None and not isinstance(session, str):
-        raise ProtocolError("not a string", step=step, field="Session")
-    return session
+    if session is None:
+        return None
+    why = text_problem(session, MAX_SESSION_CHARS, allow_empty=True)
+    if why is not None:
+        raise ProtocolError(why, step=step, field="Session")
+    return cast(str, session)  # checked above
+
+
+def _shown(name: str) -> str:
+    """A server's name for a message: bounded, whatever the server sent."""
+    return repr(name if len(name) <= 64 else name[:64] + "...")
 
 
 # --- the flows ---------------------------------------------------------------------------------------
@@ -439,9 +478,7 @@ def _settle(
         if not isinstance(name, str):
             raise ProtocolError("not a string", step="sign-in", field="ChallengeName")
         params = _challenge_parameters(reply, name)
-        returned = params.get("USERNAME")
-        if isinstance(returned, str) and returned:
-            username = returned
+        username = _returned_username(params, username, name)
         session = _session(reply, name)
         if name == "PASSWORD_VERIFIER":
             if ephemeral is None or ctx.password is None:
@@ -456,7 +493,11 @@ def _settle(
             raise ProtocolError("challenge out of order", step=name)
         elif name in CALLER_CHALLENGES:
             available = reply.get("AvailableChallenges", ())
-            if not isinstance(available, list | tuple) or not all(isinstance(c, str) for c in available):
+            if (
+                not isinstance(available, list | tuple)
+                or len(available) > _MAX_NAMES
+                or not all(text_problem(c, MAX_NAME_CHARS) is None for c in available)
+            ):
                 raise ProtocolError("not a list of names", step=name, field="AvailableChallenges")
             challenge = Challenge(name, username, session, params, tuple(available), ctx)
             if name == "MFA_SETUP":
@@ -469,8 +510,9 @@ def _settle(
                     return (yield from answer_challenge(cfg, challenge, Answer(only), env))
             return challenge
         else:
+            keys = sorted(str(key)[:64] for key in params)
             raise ProtocolError(
-                f"unknown challenge {name!r} with parameters {json.dumps(sorted(params))}", step="sign-in"
+                f"unknown challenge {_shown(name)} with parameters {json.dumps(keys[:20])}", step="sign-in"
             )
     raise ProtocolError("too many challenge rounds without an answer", step="sign-in")
 
@@ -486,9 +528,12 @@ def _claim(
     env: Env,
 ) -> Generator[Effect, Any, dict[str, str]]:
     """The ChallengeResponses proving the password (user SRP) or the device secret (device SRP)."""
-    salt = _str_field(params, "SALT", step)
-    srp_b = _str_field(params, "SRP_B", step)
-    secret_block = _str_field(params, "SECRET_BLOCK", step)
+    salt, srp_b, secret_block = params.get("SALT"), params.get("SRP_B"), params.get("SECRET_BLOCK")
+    for name, value in (("SALT", salt), ("SRP_B", srp_b), ("SECRET_BLOCK", secret_block)):
+        if not isinstance(value, str) or not value:
+            raise ProtocolError("missing or not a string", step=step, field=name)
+    # Checked here, before the Compute: a bad challenge costs no big-number work and sends nothing.
+    srp.check_server_values(srp_b=srp_b, salt=salt, secret_block=secret_block, step=step)
     timestamp = srp.timestamp(env.now())
     signature = yield Compute(
         srp.password_claim,
@@ -558,11 +603,11 @@ def _device_srp(
     step = "DEVICE_PASSWORD_VERIFIER"
     if not isinstance(reply, Mapping) or reply.get("ChallengeName") != step:
         got = reply.get("ChallengeName") if isinstance(reply, Mapping) else None
-        raise ProtocolError(f"expected {step}, got {got!r}", step="DEVICE_SRP_AUTH", field="ChallengeName")
+        shown = _shown(got) if isinstance(got, str) else repr(type(got).__name__)
+        raise ProtocolError(f"expected {step}, got {shown}", step="DEVICE_SRP_AUTH", field="ChallengeName")
     params = _challenge_parameters(reply, step)
-    returned = params.get("USERNAME")
-    if isinstance(returned, str) and returned:
-        username = returned
+    username = _returned_username(params, username, step)
+    session = _session(reply, step)
     responses = yield from _claim(
         params,
         step,
@@ -573,7 +618,7 @@ def _device_srp(
         env=env,
     )
     responses["DEVICE_KEY"] = device.device_key
-    answer: Mapping[str, Any] = yield _respond(cfg, ctx, step, username, _session(reply, step), responses)
+    answer: Mapping[str, Any] = yield _respond(cfg, ctx, step, username, session, responses)
     return answer
 
 
@@ -582,12 +627,16 @@ def _signed(cfg: ClientConfig, ctx: SignInContext, reply: Mapping[str, Any], env
     if not isinstance(result, dict):
         raise ProtocolError("no ChallengeName and no AuthenticationResult", step="sign-in")
     for name in ("AccessToken", "IdToken"):
-        _str_field(result, name, "AuthenticationResult")
+        _str_field(result, name, "AuthenticationResult", _MAX_TOKEN_CHARS)
     new_device = result.get("NewDeviceMetadata")
     if not new_device:
+        # The caller reads the tokens (TokenSet.from_result) before it stores or uses anything.
         return Signed(result, username, device=ctx.device)
     if not isinstance(new_device, dict):
         raise ProtocolError("not an object", step="AuthenticationResult", field="NewDeviceMetadata")
+    # ConfirmDevice sends the access token on: read the tokens first, so tokens the caller will refuse
+    # never confirm a device.
+    TokenSet.from_result(result, now=env.now())
     device_key = _str_field(new_device, "DeviceKey", "NewDeviceMetadata")
     group_key = _str_field(new_device, "DeviceGroupKey", "NewDeviceMetadata")
     secret = yield Compute(
@@ -675,7 +724,7 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
         if choice == "EMAIL":
             return Challenge(LOCAL_EMAIL_SETUP, username, session, challenge.parameters, (), ctx)
         reply = yield Call("AssociateSoftwareToken", {"Session": session})
-        secret = _str_field(reply, "SecretCode", "AssociateSoftwareToken")
+        secret = _str_field(reply, "SecretCode", "AssociateSoftwareToken", _MAX_SECRET_CODE_CHARS)
         params = {**challenge.parameters, "SECRET_CODE": secret}
         return Challenge(
             LOCAL_TOTP_SETUP, username, _session(reply, "AssociateSoftwareToken"), params, (), ctx
@@ -685,8 +734,10 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
         if answer.friendly_device_name:
             verify["FriendlyDeviceName"] = answer.friendly_device_name
         reply = yield Call("VerifySoftwareToken", verify)
-        if reply.get("Status") != "SUCCESS":
-            raise ProtocolError(f"status {reply.get('Status')!r}", step="VerifySoftwareToken", field="Status")
+        status = reply.get("Status")
+        if status != "SUCCESS":
+            shown = _shown(status) if isinstance(status, str) else type(status).__name__
+            raise ProtocolError(f"status {shown}", step="VerifySoftwareToken", field="Status")
         call = _respond(cfg, ctx, "MFA_SETUP", username, _session(reply, "VerifySoftwareToken"), {})
     elif name == LOCAL_EMAIL_SETUP:
         call = _respond(cfg, ctx, "MFA_SETUP", username, session, {"EMAIL": answer.value})
@@ -714,7 +765,11 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
         ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
         call = _respond(cfg, ctx, name, username, session, {"SRP_A": ephemeral.srp_a})
     elif name == LOCAL_PASSWORD:
-        choice_name = str(challenge.parameters.get("CHOICE", "PASSWORD"))
+        choice_name = challenge.parameters.get("CHOICE", "PASSWORD")
+        if choice_name not in ("PASSWORD", "PASSWORD_SRP"):
+            raise ValueError(
+                "this challenge is not a password step: CHOICE is neither PASSWORD nor PASSWORD_SRP"
+            )
         ctx = replace(ctx, password=answer.value)
         responses = {"ANSWER": choice_name}
         if choice_name == "PASSWORD_SRP":

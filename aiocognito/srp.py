@@ -82,10 +82,14 @@ __all__ = [
     "G",
     "HAVE_GMPY2",
     "K",
+    "MAX_SALT_CHARS",
+    "MAX_SECRET_BLOCK_CHARS",
+    "MAX_SRP_B_CHARS",
     "N",
     "DeviceSecret",
     "Ephemeral",
     "backend_loaded",
+    "check_server_values",
     "claim_message",
     "compute_k",
     "compute_s",
@@ -128,11 +132,23 @@ DEVICE_PASSWORD_BYTES = 40
 #: Random bytes for a device's salt (as amazon-cognito-identity-js).
 DEVICE_SALT_BYTES = 16
 
+#: The longest ``SRP_B`` accepted, in characters. ``B`` is below ``N``, so it has at most 768 significant hex
+#: digits; the rest is room for leading zeros (``padHex`` adds two).
+MAX_SRP_B_CHARS = 1024
+#: The longest ``SALT`` accepted, in characters. Cognito's salts are 128 bits: 32 hex digits, or 33 with the
+#: minus sign it has been seen to send.
+MAX_SALT_CHARS = 256
+#: The longest ``SECRET_BLOCK`` accepted, in characters: Cognito's are an opaque base64 blob of a couple of
+#: kilobytes; a value of 16 KiB is no secret block.
+MAX_SECRET_BLOCK_CHARS = 16_384
+
 _INFO_BITS = b"Caldera Derived Key\x01"
 # What jsbn's BigInteger(s, 16) accepts from a well-formed server: an optional minus, hex digits.
 # (jsbn itself skips any other character; a server value with one is refused instead.)
 _HEX = re.compile(r"-?[0-9a-fA-F]+")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/\-_]")
+# A SECRET_BLOCK as servers send it: base64 (Cognito), or a UUID (moto), whose "-" is base64url's 62.
+_SECRET_BLOCK = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -353,13 +369,48 @@ def ephemeral(a_bytes: bytes) -> Ephemeral:
     return Ephemeral(a=a, A=_powmod(G, a, N))
 
 
-def _server_int(value: object, *, step: str, field: str) -> int:
+def _server_int(value: object, *, step: str, field: str, max_chars: int) -> int:
     if not isinstance(value, str):
         raise ProtocolError(f"expected a hex string, got {type(value).__name__}", step=step, field=field)
+    if len(value) > max_chars:
+        raise ProtocolError(f"longer than {max_chars} characters", step=step, field=field)
     try:
         return _parse_hex(value)
     except ValueError:
         raise ProtocolError("not a hexadecimal integer", step=step, field=field) from None
+
+
+def check_server_values(
+    *, srp_b: object, salt: object, secret_block: object, step: str = "PASSWORD_VERIFIER"
+) -> tuple[int, int]:
+    """Check the server's values of a ``PASSWORD_VERIFIER`` / ``DEVICE_PASSWORD_VERIFIER`` challenge and
+    return ``B`` and the salt as numbers.
+
+    ``SRP_B`` must be a hex integer (leading zeros allowed) of at most :data:`MAX_SRP_B_CHARS` characters,
+    between 0 and ``N`` exclusive: an honest server sends ``(k*v + g^b) mod N``, and ``B`` a multiple of
+    ``N`` is the SRP-6a attack that makes ``S`` known. ``SALT`` must be a hex integer (a minus sign allowed,
+    as Cognito has sent one) of at most :data:`MAX_SALT_CHARS` characters. ``SECRET_BLOCK`` must be base64
+    (or base64url, as moto's UUIDs read) of at most :data:`MAX_SECRET_BLOCK_CHARS` characters. Cheap and
+    free of secrets: a flow runs it before the heavy math, so a bad challenge costs no computation.
+
+    Raises:
+        ProtocolError: a value is missing, malformed or unsafe; ``field`` names it, ``step`` is ``step``.
+    """
+    big_b = _server_int(srp_b, step=step, field="SRP_B", max_chars=MAX_SRP_B_CHARS)
+    salt_value = _server_int(salt, step=step, field="SALT", max_chars=MAX_SALT_CHARS)
+    if not isinstance(secret_block, str):
+        raise ProtocolError("expected a string", step=step, field="SECRET_BLOCK")
+    if len(secret_block) > MAX_SECRET_BLOCK_CHARS:
+        raise ProtocolError(
+            f"longer than {MAX_SECRET_BLOCK_CHARS} characters", step=step, field="SECRET_BLOCK"
+        )
+    if _SECRET_BLOCK.fullmatch(secret_block) is None:
+        raise ProtocolError("not base64", step=step, field="SECRET_BLOCK")
+    if big_b % N == 0:
+        raise ProtocolError("unsafe SRP value: B is 0 modulo N", step=step, field="SRP_B")
+    if not 0 < big_b < N:
+        raise ProtocolError("unsafe SRP value: B is not between 0 and N", step=step, field="SRP_B")
+    return big_b, salt_value
 
 
 def password_claim(
@@ -381,21 +432,17 @@ def password_claim(
     ``srp_b``, ``salt`` and ``secret_block`` are the challenge's ``SRP_B``, ``SALT`` and
     ``SECRET_BLOCK`` as received; ``timestamp`` is the :func:`timestamp` sent with the claim.
 
-    The server's values are checked before anything secret is used with them: ``B`` must not be
-    0 modulo ``N`` and ``u`` must not be 0 (SRP-6a), and ``B - k*g^x`` must not be 0 modulo ``N``
-    (no honest server sends that ``B``; it would make ``S`` zero).
+    The server's values are checked (:func:`check_server_values`) before anything secret is used
+    with them: ``B`` must be between 0 and ``N`` and ``u`` must not be 0 (SRP-6a), and ``B - k*g^x``
+    must not be 0 modulo ``N`` (no honest server sends that ``B``; it would make ``S`` zero).
 
     Raises:
-        ProtocolError: ``SRP_B`` or ``SALT`` is not a hex integer, a value is unsafe, or
-            ``USER_ID_FOR_SRP`` is not encodable text; ``field`` names the value, ``step`` is ``step``.
+        ProtocolError: ``SRP_B``, ``SALT`` or ``SECRET_BLOCK`` is malformed or too long, a value is
+            unsafe, or ``USER_ID_FOR_SRP`` is not encodable text; ``field`` names the value, ``step`` is
+            ``step``.
         ValueError: ``password`` holds a lone surrogate.
     """
-    big_b = _server_int(srp_b, step=step, field="SRP_B")
-    salt_value = _server_int(salt, step=step, field="SALT")
-    if not isinstance(secret_block, str):
-        raise ProtocolError("expected a string", step=step, field="SECRET_BLOCK")
-    if big_b % N == 0:
-        raise ProtocolError("unsafe SRP value: B is 0 modulo N", step=step, field="SRP_B")
+    big_b, salt_value = check_server_values(srp_b=srp_b, salt=salt, secret_block=secret_block, step=step)
     u = compute_u(ephemeral.A, big_b)
     if u == 0:
         raise ProtocolError("unsafe SRP value: u is 0", step=step, field="SRP_B")

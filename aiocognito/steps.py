@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import CognitoError, ServiceError, SessionExpiredError
+from . import _json
+from ._checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, is_epoch_seconds, text_problem
+from .errors import CognitoError, ProtocolError, ServiceError, SessionExpiredError
 from .flows import (
     LOCAL_EMAIL_SETUP,
     LOCAL_PASSWORD,
@@ -113,16 +115,15 @@ class _Responder(Protocol):
 
 
 def _json_object(value: Any, step: str, name: str) -> dict[str, Any]:
+    """An object sent as JSON in a string (Cognito's ``userAttributes``) or as an object."""
     if value is None or value == "":
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
+            value = _json.loads(value)
+        except _json.JsonError as exc:
+            raise ProtocolError(f"not a JSON object ({exc})", step=step, field=name) from None
     if not isinstance(value, dict):
-        from .errors import ProtocolError
-
         raise ProtocolError("not a JSON object", step=step, field=name)
     return value
 
@@ -309,44 +310,82 @@ class SignInStep:
     def parse_json(data: str | bytes | Mapping[str, Any]) -> tuple[Challenge, float | None]:
         """Read what :meth:`to_json` wrote back into a challenge and its expiry.
 
+        The data is read as strictly as a reply: it may come back from a browser or a shared cache, and
+        its values are echoed into the next request and hashed into its SECRET_HASH.
+
         Raises:
             StepDataError: the data is not a step written by :meth:`to_json`.
         """
         try:
-            loaded = json.loads(data) if isinstance(data, str | bytes) else dict(data)
-            if not isinstance(loaded, dict) or loaded.get("v") != _JSON_VERSION:
-                raise StepDataError("not a sign-in step written by SignInStep.to_json")
-            ctx_data = loaded["context"]
-            challenge_name = loaded["challenge"]
-            if challenge_name not in _STEP_OF_CHALLENGE:
-                raise StepDataError("unknown challenge in step data")
-            session = loaded["session"]
-            expires_at = loaded["expires_at"]
-            parameters = loaded["parameters"]
-            available = loaded["available_challenges"]
-            checks = (
-                isinstance(ctx_data, dict),
-                isinstance(loaded["username"], str),
-                session is None or isinstance(session, str),
-                expires_at is None or isinstance(expires_at, int | float),
-                isinstance(parameters, dict),
-                isinstance(available, list) and all(isinstance(c, str) for c in available),
-            )
-            if not all(checks):
-                raise StepDataError("malformed sign-in step data")
-            ip_address = ctx_data.get("ip_address")
-            context = SignInContext(
-                username=str(ctx_data["username"]),
-                flow=AuthFlow(ctx_data["flow"]),
-                client_metadata=ctx_data.get("client_metadata") or None,
-                preferred_challenge=ctx_data.get("preferred_challenge"),
-                user_context=UserContext(ip_address=ip_address) if ip_address else None,
-            )
+            if isinstance(data, str | bytes):
+                loaded = _json.loads(data)
+            else:
+                # The same checks for a mapping as for its JSON (lone surrogates, NaN, depth).
+                loaded = _json.loads(json.dumps(dict(data)))
+        except (ValueError, TypeError, RecursionError):  # JsonError is a ValueError
+            raise StepDataError("not a sign-in step written by SignInStep.to_json") from None
+        if not isinstance(loaded, dict) or type(loaded.get("v")) is not int or loaded["v"] != _JSON_VERSION:
+            raise StepDataError("not a sign-in step written by SignInStep.to_json")
+        try:
+            challenge, expires_at = _challenge_from(loaded)
+            # What the step shows is read from the parameters: refuse data a step cannot be made of.
+            SignInStep.from_challenge(challenge, expires_at=expires_at, responder=None)
         except StepDataError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ProtocolError, ValueError, KeyError, TypeError, AttributeError):
             raise StepDataError("malformed sign-in step data") from None
-        challenge = Challenge(
-            challenge_name, loaded["username"], session, parameters, tuple(available), context
-        )
         return challenge, expires_at
+
+
+def _step_text(value: Any, name: str, max_chars: int = MAX_NAME_CHARS, *, optional: bool = False) -> Any:
+    if optional and value is None:
+        return None
+    if text_problem(value, max_chars, allow_empty=optional) is not None:
+        raise StepDataError(f"malformed sign-in step data: {name}")
+    return value
+
+
+def _challenge_from(loaded: dict[str, Any]) -> tuple[Challenge, float | None]:
+    """The challenge of :meth:`SignInStep.to_json`'s form, every value checked."""
+    challenge_name = loaded["challenge"]
+    if not isinstance(challenge_name, str) or challenge_name not in _STEP_OF_CHALLENGE:
+        raise StepDataError("unknown challenge in step data")
+    username = _step_text(loaded["username"], "username")
+    session = _step_text(loaded["session"], "session", MAX_SESSION_CHARS, optional=True)
+    expires_at = loaded["expires_at"]
+    if expires_at is not None and not is_epoch_seconds(expires_at, fractions=True):
+        raise StepDataError("malformed sign-in step data: expires_at")
+    parameters = loaded["parameters"]
+    if not isinstance(parameters, dict):
+        raise StepDataError("malformed sign-in step data: parameters")
+    if challenge_name == LOCAL_PASSWORD and parameters.get("CHOICE") not in (
+        None,
+        "PASSWORD",
+        "PASSWORD_SRP",
+    ):
+        raise StepDataError("malformed sign-in step data: parameters")
+    available = loaded["available_challenges"]
+    if not isinstance(available, list):
+        raise StepDataError("malformed sign-in step data: available_challenges")
+    for item in available:
+        _step_text(item, "available_challenges")
+    ctx_data = loaded["context"]
+    if not isinstance(ctx_data, dict):
+        raise StepDataError("malformed sign-in step data: context")
+    metadata = ctx_data.get("client_metadata")
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise StepDataError("malformed sign-in step data: client_metadata")
+    ip_address = _step_text(ctx_data.get("ip_address"), "ip_address", optional=True)
+    context = SignInContext(
+        username=_step_text(ctx_data["username"], "context username"),
+        flow=AuthFlow(ctx_data["flow"]),
+        client_metadata=metadata or None,
+        preferred_challenge=_step_text(
+            ctx_data.get("preferred_challenge"), "preferred_challenge", optional=True
+        ),
+        user_context=UserContext(ip_address=ip_address) if ip_address else None,
+    )
+    challenge = Challenge(challenge_name, username, session, parameters, tuple(available), context)
+    return challenge, expires_at

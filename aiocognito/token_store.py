@@ -37,7 +37,6 @@ import contextlib
 import importlib
 import json
 import logging
-import math
 import os
 import secrets
 import stat
@@ -49,9 +48,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import quote
 
+from . import _json
+from ._checks import MAX_EPOCH_SECONDS, is_epoch_seconds, text_problem
 from .errors import CognitoError, ProtocolError
 from .flows import DeviceCredentials
 from .tokens import TokenSet, decode_claims
@@ -75,6 +76,9 @@ _ENC_PREFIX = "enc1:"
 _HKDF_INFO = b"aiocognito token store encryption v1"
 _NONCE_BYTES = 12
 _MIN_KEY_BYTES = 16
+#: Arrays and objects the token file may hold: a user takes three (record, tokens, device), so about
+#: 300,000 users; far past the size where rewriting the whole file at each write is any good.
+_FILE_MAX_CONTAINERS = 1_000_000
 #: File timestamps come from a coarse kernel clock (a few ms). A file read less than this long after its
 #: last change may change again with the same mtime, so its cached content is not trusted ("racy git").
 _RACY_NS = 100_000_000
@@ -191,7 +195,7 @@ def _tokens_from(raw: Any, where: str) -> TokenSet | None:
     id_token = "" if raw.get("id_token") == "" else _string(raw, "id_token", where)
     access_token = _string(raw, "access_token", where)
     refresh_token = raw.get("refresh_token")
-    if refresh_token is not None and not isinstance(refresh_token, str):
+    if refresh_token is not None and text_problem(refresh_token, _MAX_STORED_CHARS, allow_empty=True):
         raise TokenStoreError(f"{where}: 'refresh_token' is not a string")
     try:
         id_claims = decode_claims(id_token, name="id_token") if id_token else {}
@@ -199,14 +203,22 @@ def _tokens_from(raw: Any, where: str) -> TokenSet | None:
     except ProtocolError as exc:
         raise TokenStoreError(f"{where}: {exc}") from None
     token_type = raw.get("token_type", "Bearer")
-    if not isinstance(token_type, str):
+    if text_problem(token_type, _MAX_STORED_CHARS):
         raise TokenStoreError(f"{where}: 'token_type' is not a string")
+    # Times as TokenSet holds them: epoch seconds (fractions allowed: a TokenSet may be built by hand);
+    # anything else would raise in seconds_left(), is_valid() or the next to_dict() instead of here.
+    expires_at = _number(raw, "expires_at", where)
+    issued_at = _number(raw, "issued_at", where)
+    if not (is_epoch_seconds(expires_at, fractions=True) and is_epoch_seconds(issued_at, fractions=True)):
+        raise TokenStoreError(
+            f"{where}: 'expires_at' or 'issued_at' is not epoch seconds up to the year 3000"
+        )
     return TokenSet(
         id_token=id_token,
         access_token=access_token,
         refresh_token=refresh_token,
-        expires_at=_number(raw, "expires_at", where),
-        issued_at=_number(raw, "issued_at", where),
+        expires_at=expires_at,
+        issued_at=issued_at,
         clock_drift=_number(raw, "clock_drift", where, default=0.0),
         token_type=token_type,
         id_claims=id_claims,
@@ -226,18 +238,28 @@ def _device_from(raw: Any, where: str) -> DeviceCredentials | None:
     )
 
 
+# Longest string read from a record: tokens (an id token holds all its user's attributes) and keys.
+_MAX_STORED_CHARS = 262_144
+
+
 def _string(raw: Mapping[str, Any], name: str, where: str) -> str:
-    value = raw.get(name)
-    if not isinstance(value, str) or not value:
-        raise TokenStoreError(f"{where}: {name!r} is missing or not a string")
-    return value
+    value: Any = raw.get(name)
+    why = text_problem(value, _MAX_STORED_CHARS)
+    if why is not None:
+        raise TokenStoreError(f"{where}: {name!r} is {why}")
+    return cast(str, value)  # checked above
 
 
 def _number(raw: Mapping[str, Any], name: str, where: str, default: float | None = None) -> float:
+    """A finite number within +-MAX_EPOCH_SECONDS: a time, or the clock drift (now - iat) of a set."""
     value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # Compared before any float(): math.isfinite(10**400) itself raises OverflowError.
+    if (
+        type(value) not in (int, float)
+        or not -MAX_EPOCH_SECONDS <= value <= MAX_EPOCH_SECONDS  # false for NaN
+    ):
         raise TokenStoreError(f"{where}: {name!r} is missing or not a number")
-    return value
+    return cast(float, value)  # checked above
 
 
 # --- encryption at rest ------------------------------------------------------------------------------
@@ -709,11 +731,9 @@ class FileTokenStore(_StoreBase):
             )
 
         try:
-            doc = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise corrupt("not UTF-8") from None
-        except ValueError as exc:
-            raise corrupt(f"not JSON: {exc}") from None
+            doc = _json.loads(data, max_containers=_FILE_MAX_CONTAINERS)
+        except _json.JsonError as exc:
+            raise corrupt(str(exc)) from None
         if not isinstance(doc, dict):
             raise corrupt("not a JSON object")
         version = doc.get("version")
@@ -1073,9 +1093,9 @@ class RedisTokenStore(_StoreBase):
             return None
         where = f"redis record of {key}"
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise TokenStoreError(f"{where} is not JSON") from None
+            data = _json.loads(raw)
+        except _json.JsonError as exc:
+            raise TokenStoreError(f"{where} is not JSON this library reads ({exc})") from None
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
             raise TokenStoreError(f"{where} is not a version {_FORMAT_VERSION} record")
         return self._codec.load(key, data, where)
@@ -1147,7 +1167,17 @@ class RedisTokenStore(_StoreBase):
 
 
 def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    """A username read from Redis; one that is not UTF-8 (another program's key) is a TokenStoreError."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            raise TokenStoreError("redis holds a username that is not UTF-8") from None
+    if text_problem(text, _MAX_STORED_CHARS) is not None:
+        raise TokenStoreError("redis holds a username that is not valid text")
+    return text
 
 
 if TYPE_CHECKING:  # each store satisfies the protocol (checked by mypy only)

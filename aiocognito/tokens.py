@@ -6,30 +6,46 @@ To trust a token a client sent you, use :class:`aiocognito.TokenVerifier`.
 
 from __future__ import annotations
 
-import base64
-import json
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from . import _json
+from ._checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
 from .errors import ProtocolError
 
 __all__ = ["TokenSet", "decode_claims"]
+
+# An id token carries every attribute of its user: 50 custom attributes of 2,048 characters, base64url
+# encoded, come to about 140,000 characters. The transport's cap on a reply bounds them anyway.
+_MAX_TOKEN_CHARS = 262_144
+# Claims that name the user: the username of a store key, the name hashed into SECRET_HASH on a refresh.
+_NAME_CLAIMS = ("username", "cognito:username", "sub")
+_ABSENT: Any = object()
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def decode_claims(token: str, *, name: str = "token") -> dict[str, Any]:
     """The payload of a JWT, not verified.
 
+    The payload is read as strictly as a reply (:func:`aiocognito._json.loads`): no lone surrogate, no
+    number that is not finite, no deep nesting; base64 inside a string escapes the transport's check.
+
     Raises:
         ProtocolError: the token is not a JWT with a JSON object payload. The message never holds the token.
     """
-    parts = token.split(".") if isinstance(token, str) else []
+    # A JWT's compact form is ASCII (base64url and dots); str.isascii() costs nothing in CPython.
+    parts = token.split(".") if isinstance(token, str) and token.isascii() else []
     if len(parts) != 3:
         raise ProtocolError("not a JWT", step=name)
     payload = parts[1]
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(raw)
+        # base64.urlsafe_b64decode's own steps, without its type dispatch (this runs at every sign-in).
+        raw = binascii.a2b_base64((payload + "=" * (-len(payload) % 4)).encode("ascii").translate(_URLSAFE))
+        claims = _json.loads(raw)
+    except _json.JsonError as exc:
+        raise ProtocolError(f"JWT payload is not base64url JSON ({exc})", step=name) from None
     except ValueError:
         raise ProtocolError("JWT payload is not base64url JSON", step=name) from None
     if not isinstance(claims, dict):
@@ -37,11 +53,31 @@ def decode_claims(token: str, *, name: str = "token") -> dict[str, Any]:
     return claims
 
 
-def _int_claim(claims: Mapping[str, Any], name: str, token_name: str) -> int:
-    value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProtocolError("missing or not a number", step=token_name, field=name)
-    return int(value)
+def _time_claim(claims: Mapping[str, Any], name: str, token_name: str) -> int:
+    value: Any = claims.get(name)
+    if not is_epoch_seconds(value):
+        raise ProtocolError(
+            "missing or not epoch seconds (an integer from 1970 to the year 3000)",
+            step=token_name,
+            field=name,
+        )
+    return cast(int, value)  # checked above
+
+
+def _check_claims(claims: Mapping[str, Any], token_name: str, times: tuple[str, ...]) -> None:
+    """Refuse claims that are present but would break a later use: ``times`` and the user's names."""
+    for claim in times:
+        value = claims.get(claim, _ABSENT)
+        if value is not _ABSENT and not is_epoch_seconds(value):
+            _time_claim(claims, claim, token_name)  # raises, naming the claim
+    for claim in _NAME_CLAIMS:
+        value = claims.get(claim, _ABSENT)
+        # The common case (short ASCII text) decided inline: this runs at every sign-in and refresh.
+        if value is _ABSENT or (type(value) is str and 0 < len(value) <= MAX_NAME_CHARS and value.isascii()):
+            continue
+        why = text_problem(value, MAX_NAME_CHARS)
+        if why is not None:
+            raise ProtocolError(why, step=token_name, field=claim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,25 +117,42 @@ class TokenSet:
         set then has ``id_token == ""`` and no id claims.
 
         Raises:
-            ProtocolError: a token is missing or malformed.
+            ProtocolError: a token is missing or malformed, or a value in it would break a later use of
+                the set (an ``exp`` or ``iat`` that is not an integer from 1970 to the year 3000, an
+                ``exp`` not after ``iat``, a string that is not valid Unicode).
         """
+        step = "AuthenticationResult"
         tokens: dict[str, str] = {}
         for wire in ("IdToken", "AccessToken"):
-            value = result.get(wire)
+            value: Any = result.get(wire)
             if wire == "IdToken" and value is None and not require_id_token:
                 tokens[wire] = ""
                 continue
-            if not isinstance(value, str) or not value:
-                raise ProtocolError("missing or not a string", step="AuthenticationResult", field=wire)
+            why = text_problem(value, _MAX_TOKEN_CHARS)
+            if why is not None:
+                raise ProtocolError(why, step=step, field=wire)
             tokens[wire] = value
         new_refresh = result.get("RefreshToken")
-        if new_refresh is not None and not isinstance(new_refresh, str):
-            raise ProtocolError("not a string", step="AuthenticationResult", field="RefreshToken")
+        if new_refresh is not None:
+            why = text_problem(new_refresh, _MAX_TOKEN_CHARS, allow_empty=True)
+            if why is not None:
+                raise ProtocolError(why, step=step, field="RefreshToken")
+        token_type = result.get("TokenType")
+        if token_type is None:
+            token_type = "Bearer"
+        else:
+            why = text_problem(token_type, MAX_NAME_CHARS)
+            if why is not None:
+                raise ProtocolError(why, step=step, field="TokenType")
         access_claims = decode_claims(tokens["AccessToken"], name="AccessToken")
         id_claims = decode_claims(tokens["IdToken"], name="IdToken") if tokens["IdToken"] else {}
-        issued_at = _int_claim(access_claims, "iat", "AccessToken")
-        expires_at = _int_claim(access_claims, "exp", "AccessToken")
-        token_type = result.get("TokenType", "Bearer")
+        issued_at = _time_claim(access_claims, "iat", "AccessToken")
+        expires_at = _time_claim(access_claims, "exp", "AccessToken")
+        if expires_at <= issued_at:
+            # Born expired: every call would refresh, and every refresh bring another such token.
+            raise ProtocolError("not after iat", step="AccessToken", field="exp")
+        _check_claims(access_claims, "AccessToken", ("auth_time",))
+        _check_claims(id_claims, "IdToken", ("exp", "iat", "auth_time"))
         return cls(
             id_token=tokens["IdToken"],
             access_token=tokens["AccessToken"],
@@ -107,7 +160,7 @@ class TokenSet:
             expires_at=expires_at,
             issued_at=issued_at,
             clock_drift=now - issued_at,
-            token_type=token_type if isinstance(token_type, str) else "Bearer",
+            token_type=token_type,
             id_claims=id_claims,
             access_claims=access_claims,
         )

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import _json
+from ._checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
 from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
 from .flows import DeviceCredentials
 from .steps import CodeDelivery
@@ -109,12 +111,25 @@ class Device:
 
     @classmethod
     def from_wire(cls, data: Any, step: str) -> Device:
-        if not isinstance(data, Mapping) or not isinstance(data.get("DeviceKey"), str):
+        """A device from Cognito's ``DeviceType`` (ListDevices, GetDevice).
+
+        Raises:
+            ProtocolError: not a device: no device key, or a date that is not epoch seconds (the AWS JSON
+                protocol sends timestamps as numbers, with fractions) from 1970 to the year 3000.
+        """
+        if not isinstance(data, Mapping):
             raise ProtocolError("not a device", step=step, field="DeviceKey")
+        why = text_problem(data.get("DeviceKey"), MAX_NAME_CHARS)
+        if why is not None:
+            raise ProtocolError(f"not a device: {why}", step=step, field="DeviceKey")
 
         def when(name: str) -> float | None:
             value = data.get(name)
-            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            if value is None:
+                return None
+            if not is_epoch_seconds(value, fractions=True):
+                raise ProtocolError("not epoch seconds from 1970 to the year 3000", step=step, field=name)
+            return float(value)
 
         return cls(
             device_key=data["DeviceKey"],
@@ -480,11 +495,10 @@ class User:
     async def complete_passkey_registration(self, credential: Mapping[str, Any] | str) -> None:
         """CompleteWebAuthnRegistration with the browser's credential (a dict, or its JSON)."""
         if isinstance(credential, str):
-            import json
-
             try:
-                credential = json.loads(credential)
-            except ValueError:
+                # The browser's JSON: read as strictly as a reply, since it goes on to Cognito.
+                credential = _json.loads(credential)
+            except _json.JsonError:
                 raise ValueError("credential must be the browser's credential JSON") from None
         await self._call("CompleteWebAuthnRegistration", {"Credential": credential})
 

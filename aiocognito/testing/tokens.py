@@ -22,6 +22,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from aiocognito.errors import ProtocolError
+from aiocognito.tokens import decode_claims
+
 from .faults import Fault, not_authorized, user_not_found
 from .state import Client, Pool, RefreshRecord, Store, User
 
@@ -233,8 +236,10 @@ def _verified_claims(keys: KeyRing, store: Store, token: object, what: str) -> t
     if not isinstance(token, str) or token.count(".") != 2:
         raise invalid
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+        # The client library's reader: a forged payload nested ten thousand deep, or holding NaN or a lone
+        # surrogate, is an invalid token here, not an internal error.
+        unverified = decode_claims(token)
+    except ProtocolError:
         raise invalid from None
     issuer = unverified.get("iss")
     pool_id = issuer.rsplit("/", 1)[-1] if isinstance(issuer, str) else None

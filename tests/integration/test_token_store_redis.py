@@ -401,3 +401,25 @@ def test_missing_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)
     with pytest.raises(ImportError, match=r"aiocognito\[redis\]"):
         RedisTokenStore("redis://127.0.0.1:1/0")
+
+
+async def test_hostile_record_or_username_is_a_token_store_error(store: RedisTokenStore) -> None:
+    # Before: 10**400 raised OverflowError (math.isfinite), deep nesting RecursionError, a username member
+    # that is not UTF-8 UnicodeDecodeError; NaN and a lone surrogate were read as values.
+    await store.put(key(), make_record())
+    name = store._name("rec", key())
+    good = json.loads(await store._redis.get(name))
+    huge = json.loads(json.dumps(good))
+    huge["tokens"]["expires_at"] = 10**400
+    for bad, needle in [
+        (json.dumps(huge).encode(), "'expires_at'"),
+        (b'{"version": 1, "tokens": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested deeper"),
+        (b'{"version": 1, "tokens": null, "x": NaN}', "not finite"),
+        (b'{"version": 1, "tokens": null, "x": "\\ud800"}', "surrogate"),
+    ]:
+        await store._redis.set(name, bad)
+        with pytest.raises(TokenStoreError, match=needle):
+            await store.get(key())
+    await store._redis.sadd(store._client_name("users", POOL, CLIENT), b"\xff\xfe")
+    with pytest.raises(TokenStoreError, match="not UTF-8"):
+        await store.usernames(POOL, CLIENT)
