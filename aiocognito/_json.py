@@ -26,7 +26,8 @@ MAX_DEPTH = 32
 #: Arrays and objects a document may hold. A page of 60 users with all their attributes holds about 1,500.
 MAX_CONTAINERS = 20_000
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Unrolled ("normal* (special normal*)*"): three times faster than an alternation on big documents.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = str.maketrans({chr(c): None for c in range(128) if chr(c) not in "[]{}"})
 # An escaped UTF-16 surrogate: "\ud800" to "\udfff", in either case.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -48,6 +49,10 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise JsonError("a number that is not finite")
     return value
+
+
+# Built once: json.loads with hooks builds a new decoder on every call (about a microsecond).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def _check_shape(text: str, max_depth: int, max_containers: int) -> None:
@@ -109,7 +114,7 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_containers: int 
     if text.count("[") + text.count("{") > min(max_depth, max_containers):
         _check_shape(text, max_depth, max_containers)
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except JsonError:
         raise
     except RecursionError:  # unreachable after the depth check; kept so no RecursionError ever escapes
