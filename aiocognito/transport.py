@@ -78,8 +78,6 @@ _CONTENT_TYPE = "application/x-amz-json-1.1"
 _EXCERPT_CHARS = 120
 # Inflate at most this much per step and yield to the loop between steps: one step takes about 1 ms.
 _INFLATE_STEP = 256 * 1024
-# Replies larger than this are parsed in a worker thread, so the loop is never held for long.
-_PARSE_INLINE_BYTES = 256 * 1024
 # Header values quoted in errors: Cognito's request ids and error types are far shorter.
 _MAX_HEADER_TEXT = 256
 # The service's message is cut to this many characters in a ServiceError.
@@ -264,6 +262,9 @@ class Transport:
                 # Proxies from the environment are looked up once per endpoint instead (_proxy_for).
                 self._session = aiohttp.ClientSession(
                     connector=connector,
+                    # No cookies: Cognito needs none, and a server's Set-Cookie has no business in the
+                    # next request.
+                    cookie_jar=aiohttp.DummyCookieJar(),
                     trust_env=False,
                     headers={"User-Agent": self._user_agent},
                     skip_auto_headers=("Accept-Encoding",),
@@ -365,7 +366,7 @@ class Transport:
 
         Redirects are never followed and the reply is read within ``max_reply_bytes`` (see the module
         docstring). ``parse`` runs on every reply that is not a redirect; it raises :class:`AttemptFailed`
-        for one worth another try. Replies larger than 256 KiB are parsed in a worker thread.
+        for one worth another try.
 
         Args:
             method, url, body, headers: the request.
@@ -391,8 +392,6 @@ class Transport:
                 reply = await self._attempt(
                     method, url, send_headers, body, operation, attempt, deadline, limit
                 )
-                if len(reply.body) > _PARSE_INLINE_BYTES:
-                    return await asyncio.to_thread(parse, operation, reply)
                 return parse(operation, reply)
             except AttemptFailed as failure:
                 may_repeat = failure.throttled or not failure.sent or repeatable
@@ -438,6 +437,7 @@ class Transport:
                 proxy_headers=proxy_headers,
                 allow_redirects=False,  # aiohttp would send the body again to the Location
                 auto_decompress=False,  # inflated here, within the limit (a lent session too)
+                raise_for_status=False,  # error replies are read here, whatever a lent session says
             ) as response:
                 status = response.status
                 if 300 <= status < 400:
@@ -493,7 +493,10 @@ def connection_failure(exc: BaseException, operation: str, *, url: str | None = 
     """
     target = _url_host_port(url)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        tried = _host_port(exc.host, exc.port)
+        try:
+            tried = _host_port(exc.host, exc.port)
+        except AttributeError:  # made without a connection key (never by aiohttp's connector)
+            tried = target or "the server"
         if isinstance(exc, aiohttp.ClientProxyConnectionError):
             tried = f"the proxy {tried}"
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):

@@ -620,3 +620,32 @@ async def test_identity_credentials_refuse_an_expiration_out_of_range(
             await step.user.aws_credentials("us-east-1:0000").get()
     # 1e400 is refused with the whole reply, before any field is read.
     assert caught.value.field == (None if expiration == "1e400" else "Expiration")
+
+
+async def test_a_lent_session_that_raises_for_status_still_gives_cognito_errors() -> None:
+    error = {"__type": "NotAuthorizedException", "message": "Incorrect username or password."}
+    async with (
+        serving(json_reply(error, status=400)) as server,
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        make_pool(server.url, session=session) as pool,
+    ):
+        with pytest.raises(aiocognito.NotAuthorizedError):
+            await pool.call("InitiateAuth", password_attempt())
+
+
+async def test_the_pool_keeps_no_cookie_a_server_sets() -> None:
+    async def cookie(request: web.Request) -> web.StreamResponse:
+        response = web.Response(body=b"{}", content_type="application/json")
+        response.set_cookie("tracker", "x" * 100)
+        return response
+
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("Cookie"))
+        return await cookie(request)
+
+    async with serving(record) as server, make_pool(server.url) as pool:
+        for _ in range(2):
+            await pool.call("GetUser", {"AccessToken": "a.b.c"})
+    assert seen == [None, None]
