@@ -25,6 +25,8 @@ _REFRESH_BEFORE = 300.0
 # botocore and aiobotocore refresh credentials with less than 15 minutes left ("advisory") and fail when the
 # refreshed ones still have less than 10 ("mandatory"): what they get from us must have more than that.
 _BOTOCORE_REFRESH_BEFORE = 15 * 60.0 + 60.0
+# An Expiration past this (epoch seconds, the year 5138) is not a time Cognito sends.
+_LATEST_EXPIRATION = 1e11
 
 
 def logins_key(pool_id: str, region: str) -> str:
@@ -111,6 +113,8 @@ class IdentityCredentials:
                 raise ProtocolError("not a time", step=step, field="Expiration") from None
         if isinstance(expiration, bool) or not isinstance(expiration, int | float):
             raise ProtocolError("missing or not a time", step=step, field="Expiration")
+        if not 0 < expiration < _LATEST_EXPIRATION:  # also keeps float() below from overflowing
+            raise ProtocolError("not a time in range", step=step, field="Expiration")
         return AwsCredentials(
             fields["AccessKeyId"], fields["SecretKey"], fields["SessionToken"], float(expiration)
         )

@@ -38,11 +38,22 @@ from typing import Any, Literal
 
 import aiohttp
 
+from ._json import JsonError, is_valid_text, loads
 from .endpoints import endpoint_url, region_from_pool_id
-from .errors import CognitoError, TransportError
+from .errors import CognitoError, ProtocolError, TransportError
 from .token_store import SessionRecord, StoreKey, TokenStore, TokenStoreError
 from .tokens import TokenSet
-from .transport import USER_AGENT, RetryPolicy, Timeouts, Transport, connection_failure
+from .transport import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_REPLY_BYTES,
+    USER_AGENT,
+    AttemptFailed,
+    Reply,
+    RetryPolicy,
+    Timeouts,
+    Transport,
+    is_json_syntax_error,
+)
 
 __all__ = [
     "AuthorizationRequest",
@@ -76,6 +87,9 @@ _RETRY = RetryPolicy()
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _BEARER_ERROR = re.compile(r'error="([^"]{1,64})"')
 _BEARER_DESCRIPTION = re.compile(r'error_description="([^"]{0,512})"')
+# An OAuth error code or description longer than this is cut (RFC 6749's are a few words).
+_MAX_ERROR_CHARS = 128
+_MAX_DESCRIPTION_CHARS = 2048
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -284,8 +298,8 @@ class AuthorizationRequest:
             ValueError: the text is not an authorization request.
         """
         try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError):
+            data = loads(text)
+        except JsonError:
             raise ValueError("authorization request data is not JSON") from None
         return cls.from_dict(data)
 
@@ -371,16 +385,6 @@ def _checked_base(url: str, *, allow_http: bool) -> str:
     return url.rstrip("/")
 
 
-class _Retry(Exception):
-    """One failed attempt that may be repeated when the request is safe to repeat (or never left)."""
-
-    def __init__(self, error: CognitoError, *, sent: bool, throttled: bool = False) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.sent = sent
-        self.throttled = throttled
-
-
 class OAuthClient:
     """A client of one app client on a user pool domain's OAuth 2.0 endpoints.
 
@@ -398,10 +402,13 @@ class OAuthClient:
             ``https://cognito-idp.<region>.amazonaws.com/<pool id>``).
         timeouts, retry, ca_bundle, trust_env, session: as for :class:`~aiocognito.UserPool`.
         allow_http: allow plain ``http://`` to a host that is not loopback.
+        max_reply_bytes: the most bytes read of one reply, on the wire and decompressed (1 MiB); a larger
+            reply is a :class:`~aiocognito.TransportError`. Redirects are never followed.
+        max_connections: the most connections the client's own session keeps open at once (100).
         clock: epoch seconds, for token expiry.
 
     Raises:
-        ValueError: a malformed ``domain_url`` or an unknown ``client_auth``.
+        ValueError: a malformed ``domain_url``, an unknown ``client_auth``, a cap that is not a positive int.
     """
 
     def __init__(
@@ -423,6 +430,8 @@ class OAuthClient:
         user_agent: str = USER_AGENT,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if not isinstance(client_id, str) or not client_id:
             raise ValueError("client_id must be a non-empty string")
@@ -439,14 +448,15 @@ class OAuthClient:
         self._transport = Transport(
             session=session,
             timeouts=timeouts,
+            retry=retry,
             ca_bundle=ca_bundle,
             trust_env=trust_env,
             user_agent=user_agent,
+            rng=rng,
+            max_reply_bytes=max_reply_bytes,
+            max_connections=max_connections,
         )
-        self._timeouts = timeouts
-        self._retry = retry
         self._clock = clock
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._discovery: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
@@ -690,99 +700,53 @@ class OAuthClient:
         operation: str,
         repeatable: bool,
     ) -> dict[str, Any]:
-        retry = self._retry
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + retry.budget
-        for attempt in range(1, retry.max_attempts + 1):
-            try:
-                return await self._attempt(method, url, body, headers, operation, attempt, deadline)
-            except _Retry as failure:
-                wait = retry.backoff(attempt, self._rng)
-                may_repeat = failure.throttled or not failure.sent or repeatable
-                if not may_repeat or attempt >= retry.max_attempts or loop.time() + wait >= deadline:
-                    raise failure.error from failure.__cause__
-                _log.debug(
-                    "oauth %s: retrying in %.3f s after %s", operation, wait, type(failure.error).__name__
-                )
-                await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        operation: str,
-        attempt: int,
-        deadline: float,
-    ) -> dict[str, Any]:
-        session = await self._transport.session()
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            raise _Retry(TransportError("retry budget spent", operation=operation, sent=False), sent=False)
-        timeout = aiohttp.ClientTimeout(
-            total=min(self._timeouts.total, remaining), sock_connect=self._timeouts.connect
+        return await self._transport.request(
+            method,
+            url,
+            body=body,
+            headers={"Accept": "application/json", **headers},
+            operation=operation,
+            repeatable=repeatable,
+            parse=_parse_reply,
         )
-        proxy, proxy_headers = self._transport._proxy_for(url)
-        if proxy_headers is not None and url.startswith("http:"):
-            headers, proxy_headers = {**headers, **proxy_headers}, None
-        started = time.perf_counter()
-        try:
-            async with session.request(
-                method,
-                url,
-                data=body,
-                headers={"Accept": "application/json", **headers},
-                timeout=timeout,
-                proxy=proxy,
-                proxy_headers=proxy_headers,
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                challenge = response.headers.get("WWW-Authenticate", "")
-                raw = await response.read()
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise connection_failure(exc, operation) from exc  # the same certificate fails again: no retry
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            error = connection_failure(exc, operation)
-            raise _Retry(error, sent=error.sent) from exc
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug(
-                "oauth %s status=%d latency_ms=%.1f attempt=%d",
-                operation,
-                status,
-                (time.perf_counter() - started) * 1000,
-                attempt,
-            )
-        return _parse_reply(operation, status, raw, challenge)
 
 
-def _parse_reply(operation: str, status: int, raw: bytes, challenge: str) -> dict[str, Any]:
+def _parse_reply(operation: str, reply: Reply) -> dict[str, Any]:
+    """The JSON object of a reply, or the error it stands for (RFC 6749 section 5.2, RFC 6750 section 3)."""
+    status, raw = reply.status, reply.body
     if status == 429:
         error = TransportError("throttled", status=status, excerpt=_excerpt(raw), operation=operation)
-        raise _Retry(error, sent=True, throttled=True)
-    if 200 <= status < 300 and not raw.strip():
+        raise AttemptFailed(error, sent=True, throttled=True)
+    ok = 200 <= status < 300
+    if ok and (not raw or raw.isspace()):
         return {}
+    document: Any = None
     try:
-        reply = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        reply = None
+        document = loads(raw)
+    except JsonError as exc:
+        if ok and not is_json_syntax_error(exc):
+            raise ProtocolError(f"reply refused: {exc}", step=operation) from None
     if status >= 500:
-        raise _Retry(
+        raise AttemptFailed(
             TransportError("server error", status=status, excerpt=_excerpt(raw), operation=operation),
             sent=True,
         )
-    if 200 <= status < 300:
-        if not isinstance(reply, dict):
+    if ok:
+        if not isinstance(document, dict):
             raise TransportError(
                 "reply is not a JSON object", status=status, excerpt=_excerpt(raw), operation=operation
             )
-        return reply
-    if isinstance(reply, dict) and isinstance(reply.get("error"), str) and reply["error"]:
-        description = reply.get("error_description")
-        raise oauth_error(reply["error"], description if isinstance(description, str) else "", status=status)
-    found = _BEARER_ERROR.search(challenge)
+        return document
+    code = document.get("error") if isinstance(document, dict) else None
+    if isinstance(code, str) and code:
+        description = document.get("error_description")
+        raise oauth_error(
+            code[:_MAX_ERROR_CHARS],
+            description[:_MAX_DESCRIPTION_CHARS] if isinstance(description, str) else "",
+            status=status,
+        )
+    challenge = reply.headers.get("WWW-Authenticate", "")
+    found = _BEARER_ERROR.search(challenge) if is_valid_text(challenge) else None
     if found is not None:
         described = _BEARER_DESCRIPTION.search(challenge)
         raise oauth_error(found.group(1), described.group(1) if described else "", status=status)

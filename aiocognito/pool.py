@@ -43,7 +43,7 @@ from .signing import CredentialsLike, Signer
 from .steps import CodeDelivery, SignInStep, StepName
 from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore
 from .tokens import TokenSet
-from .transport import RetryPolicy, Timeouts, Transport
+from .transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Timeouts, Transport
 from .user import User, code_delivery_of
 
 if TYPE_CHECKING:
@@ -58,6 +58,17 @@ ENDPOINT_ENV = "AIOCOGNITO_ENDPOINT_URL"
 _OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
 # A handler answering more rounds than this is looping: no real sign-in has that many.
 _MAX_HANDLER_ROUNDS = 50
+# Operations whose replies carry managed-login branding assets: up to 40 (AssetListType) of up to
+# 1,000,000 bytes each (AssetBytesType), base64 in JSON, about 53 MB in all. Their cap is raised to this.
+_LARGE_REPLIES: dict[str, int] = dict.fromkeys(
+    (
+        "CreateManagedLoginBranding",
+        "DescribeManagedLoginBranding",
+        "DescribeManagedLoginBrandingByClient",
+        "UpdateManagedLoginBranding",
+    ),
+    64 * 1024 * 1024,
+)
 
 ChallengeHandler = Callable[[SignInStep], Awaitable[Any]]
 
@@ -140,11 +151,16 @@ class UserPool:
             while GetTokensFromRefreshToken never has); a failed fallback never ends a session.
             ``"GetTokensFromRefreshToken"``: never fall back. ``"REFRESH_TOKEN_AUTH"``: only that (for
             emulators without GetTokensFromRefreshToken; app clients with refresh-token rotation refuse it).
+        max_reply_bytes: the most bytes read of one reply, on the wire and decompressed (1 MiB by default;
+            operations returning managed-login branding assets get at least 64 MiB); a larger reply is a
+            :class:`~aiocognito.TransportError`. :meth:`call` takes a cap per call too.
+        max_connections: the most connections open at once (100 by default), to all the pool's endpoints
+            together; more concurrent calls wait for a free one. A lent ``session`` keeps its own limit.
 
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
-        ValueError: a malformed URL, a non-positive ``session_validity``, a negative ``refresh_margin`` or
-            an unknown ``refresh_operation``.
+        ValueError: a malformed URL, a non-positive ``session_validity``, a negative ``refresh_margin``, an
+            unknown ``refresh_operation`` or a limit out of range.
     """
 
     def __init__(
@@ -170,6 +186,8 @@ class UserPool:
         token_store: TokenStore | None = None,
         refresh_margin: float = 300.0,
         refresh_operation: str = "auto",
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -194,7 +212,13 @@ class UserPool:
             raise ValueError("session_validity must be positive")
         self.session_validity = session_validity
         self._transport = Transport(
-            session=session, timeouts=timeouts, retry=retry, ca_bundle=ca_bundle, trust_env=trust_env
+            session=session,
+            timeouts=timeouts,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            trust_env=trust_env,
+            max_reply_bytes=max_reply_bytes,
+            max_connections=max_connections,
         )
         self._signer = Signer(credentials, profile=profile)
         self._env = Env(now=time.time, random_bytes=secrets.token_bytes, device_name=device_name)
@@ -237,24 +261,49 @@ class UserPool:
 
     # --- raw calls --------------------------------------------------------------------------------
 
+    @property
+    def max_reply_bytes(self) -> int:
+        """The most bytes read of one reply, unless the operation or the call says more."""
+        return self._transport.max_reply_bytes
+
     async def call(
-        self, operation: str, params: Mapping[str, Any], *, service: str = "cognito-idp"
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        service: str = "cognito-idp",
+        max_reply_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Call any operation of ``cognito-idp`` or ``cognito-identity`` and return the reply.
 
         Operations that botocore's model marks as unauthenticated go unsigned; the others are signed
         with SigV4.
 
+        Args:
+            operation: the operation name (``"ListUsers"``).
+            params: the request, as botocore's model has it.
+            service: ``"cognito-idp"`` or ``"cognito-identity"``.
+            max_reply_bytes: the most bytes of the reply to read (default: the pool's, raised for the
+                operations that return managed-login branding assets).
+
         Raises:
             ServiceError: the service's error, as its own subclass (``NotAuthorizedError``...).
-            TransportError: no usable reply.
-            ValueError: an unknown service or a malformed operation name.
+            TransportError: no usable reply (a redirect, a reply over the cap, a connection error...).
+            ProtocolError: a reply that is JSON this library refuses (too deep, a number not finite...).
+            ValueError: an unknown service, a malformed operation name, a cap that is not a positive int.
         """
         info = SERVICES.get(service)
         if info is None:
             raise ValueError(f"unknown service {service!r}: expected 'cognito-idp' or 'cognito-identity'")
         if not isinstance(operation, str) or not _OPERATION.fullmatch(operation):
             raise ValueError("operation must be an operation name such as 'InitiateAuth'")
+        limit = self._transport.max_reply_bytes
+        if max_reply_bytes is not None:
+            if type(max_reply_bytes) is not int or max_reply_bytes < 1:
+                raise ValueError("max_reply_bytes must be a positive int")
+            limit = max_reply_bytes
+        elif operation in _LARGE_REPLIES:
+            limit = max(limit, _LARGE_REPLIES[operation])
         url = self._urls[service]
         sign = None
         if operation not in info.unauthenticated:
@@ -270,6 +319,7 @@ class UserPool:
             operation=operation,
             repeatable=is_repeatable(operation),
             sign=sign,
+            max_reply_bytes=limit,
         )
 
     async def _perform(self, effect: Call) -> Any:

@@ -1,4 +1,4 @@
-"""The HTTP edge: POST one AWS JSON 1.1 call, read one reply, retry only where that is safe.
+"""The HTTP edge: send one request, read one bounded reply, retry only where that is safe.
 
 Every Cognito API call is a ``POST /`` with ``Content-Type: application/x-amz-json-1.1`` and
 ``X-Amz-Target: <TargetPrefix>.<Operation>`` (the AWS JSON 1.1 protocol). Errors come back as a
@@ -7,6 +7,26 @@ non-2xx status with ``{"__type": ..., "message": ...}`` and usually ``x-amzn-Err
 Retries must never lock a user out: a password attempt that reached Cognito has counted, so a call is
 repeated after it was sent only when the caller says the operation is safe to repeat. Throttling and
 failures before the request left are retried for every operation.
+
+Every reply is hostile until read within bounds (:meth:`Transport.request`, which the OAuth client and
+the JWKS fetch use too):
+
+- A redirect (3xx) is never followed: it is a :class:`~aiocognito.TransportError` naming the status, and
+  the request counts as sent. aiohttp would re-POST the body (a password, a refresh token, the client
+  secret) to whatever ``Location`` says, another origin included.
+- At most ``max_reply_bytes`` are read per reply, counted both on the wire and after decompression
+  (aiohttp's own decompression is off, for a lent session too; gzip and deflate are inflated here a
+  slice at a time with ``zlib``'s ``max_length``), so a gzip bomb never lands in memory. A
+  ``Content-Length`` over the cap is refused before reading; an unknown ``Content-Encoding`` is refused.
+- JSON is read with :func:`aiocognito._json.loads` (bounded nesting and size, finite numbers, valid
+  Unicode). A reply that is not JSON at all is a ``TransportError`` (something other than Cognito
+  answered: a proxy's page, a captive portal), retried like a 5xx for operations safe to repeat. A
+  2xx reply that is JSON this library refuses (nested too deep, ``1e400``, a lone surrogate...) is a
+  :class:`~aiocognito.ProtocolError` naming the operation; an error reply (non-2xx) refused so is a
+  ``TransportError`` with its status.
+
+Redirects, replies over the cap and undecodable bodies are not retried: the same request would get the
+same answer.
 """
 
 from __future__ import annotations
@@ -21,34 +41,55 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, NoReturn, TypeVar
 
 import aiohttp
 
+from ._json import JsonError, is_valid_text, loads
 from ._version import __version__
 from .errors import CognitoError, ProtocolError, ServiceError, TransportError, error_from_reply
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_REPLY_BYTES",
     "USER_AGENT",
-    "connection_failure",
+    "AttemptFailed",
+    "Reply",
     "RetryPolicy",
     "Timeouts",
     "Transport",
+    "connection_failure",
+    "is_json_syntax_error",
 ]
 
 _log = logging.getLogger("aiocognito")
 
 USER_AGENT = f"aiocognito/{__version__} aiohttp/{aiohttp.__version__}"
 
+#: Bytes read per reply unless the caller says otherwise, on the wire and after decompression.
+DEFAULT_MAX_REPLY_BYTES: Final = 1024 * 1024
+#: Connections a client keeps open at most (to all hosts together); more callers wait for one.
+DEFAULT_MAX_CONNECTIONS: Final = 100
+
 _CONTENT_TYPE = "application/x-amz-json-1.1"
 _EXCERPT_CHARS = 120
+# Inflate at most this much per step and yield to the loop between steps: one step takes about 1 ms.
+_INFLATE_STEP = 256 * 1024
+# Header values quoted in errors: Cognito's request ids and error types are far shorter.
+_MAX_HEADER_TEXT = 256
+# The service's message is cut to this many characters in a ServiceError.
+_MAX_MESSAGE_CHARS = 2048
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 _XML_CODE = re.compile(rb"<Code>([A-Za-z0-9_.:#-]{1,128})</Code>")
 _XML_MESSAGE = re.compile(rb"<Message>([^<]{0,1024})</Message>")
 
 #: Signs one request: (url, headers, body) -> headers to send. Provided by :mod:`aiocognito.signing`.
 SignHook = Callable[[str, dict[str, str], bytes], Awaitable[dict[str, str]]]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +137,18 @@ class RetryPolicy:
         return rng.uniform(0.0, ceiling)
 
 
-class _Failure(Exception):
-    """One failed attempt, with what decides whether it may be repeated."""
+class AttemptFailed(Exception):
+    """One attempt failed in a way a later attempt may cure: raised inside :meth:`Transport.request`.
+
+    A reply parser raises it for a reply worth another try (throttling, a 5xx, a proxy's page); the retry
+    loop catches it, and repeats the request when it is ``throttled``, was not ``sent``, or the operation
+    is repeatable, else raises ``error``. It never reaches the caller of :meth:`Transport.request`.
+
+    Attributes:
+        error: what the caller gets when the request is not repeated.
+        sent: whether the request may have reached the server.
+        throttled: whether the server asked to slow down (retried for every operation).
+    """
 
     def __init__(self, error: CognitoError, *, sent: bool, throttled: bool = False) -> None:
         super().__init__(str(error))
@@ -106,11 +157,46 @@ class _Failure(Exception):
         self.throttled = throttled
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One HTTP reply, read within its size limit and decompressed.
+
+    Attributes:
+        status: the HTTP status (never a 3xx: those are refused before).
+        headers: the reply's headers (case-insensitive).
+        body: the body, decompressed, at most the limit of the request.
+    """
+
+    status: int
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+
+
+#: Turns one reply into the result: ``(operation, reply) -> result``; raises :class:`AttemptFailed` for a
+#: reply worth another try, a :class:`~aiocognito.CognitoError` (or its own exception) for a final one.
+ReplyParser = Callable[[str, Reply], _T]
+
+
+def _check_limit(value: object, name: str) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{name} must be a positive int")
+    return value
+
+
 class Transport:
-    """Posts AWS JSON 1.1 calls over one keep-alive :class:`aiohttp.ClientSession`.
+    """Sends HTTP requests over one keep-alive :class:`aiohttp.ClientSession`, with bounded replies.
 
     The session is created on first use (never inside ``__init__``, which may run outside a loop) unless one
-    is lent with ``session=``; a lent session is never closed here.
+    is lent with ``session=``; a lent session is never closed here. Its replies are bounded the same way
+    (decompression is turned off per request), but its connection limit is the lender's connector's.
+
+    Args:
+        max_reply_bytes: the default cap on the bytes of one reply (on the wire and decompressed).
+        max_connections: connections the session made here keeps open at most, to all hosts together;
+            further requests wait for a free one (within their time limit).
+
+    Raises:
+        ValueError: a cap that is not a positive int.
     """
 
     def __init__(
@@ -124,6 +210,8 @@ class Transport:
         user_agent: str = USER_AGENT,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._session = session
         self._owns_session = session is None
@@ -134,6 +222,8 @@ class Transport:
         self._user_agent = user_agent
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._clock = clock
+        self.max_reply_bytes = _check_limit(max_reply_bytes, "max_reply_bytes")
+        self.max_connections = _check_limit(max_connections, "max_connections")
         self._closed = False
         self._opening: asyncio.Lock | None = None
         self._proxies: dict[str, tuple[str | None, dict[str, str] | None]] = {}
@@ -144,6 +234,11 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The time limits of one attempt."""
+        return self._timeouts
 
     async def session(self) -> aiohttp.ClientSession:
         """The session calls go through, created on first use."""
@@ -159,15 +254,21 @@ class Transport:
                 if self._ca_bundle is not None:
                     # Loading a CA file reads and parses it: keep that off the event loop.
                     ssl_context = await asyncio.to_thread(ssl.create_default_context, cafile=self._ca_bundle)
-                connector = aiohttp.TCPConnector(ssl=ssl_context, limit=0, keepalive_timeout=30)
+                connector = aiohttp.TCPConnector(
+                    ssl=ssl_context, limit=self.max_connections, keepalive_timeout=30
+                )
                 # Never aiohttp's trust_env: it reads .netrc and the proxy settings in a thread on every
                 # request (hundreds of microseconds) and would send .netrc credentials to Cognito.
                 # Proxies from the environment are looked up once per endpoint instead (_proxy_for).
                 self._session = aiohttp.ClientSession(
                     connector=connector,
+                    # No cookies: Cognito needs none, and a server's Set-Cookie has no business in the
+                    # next request.
+                    cookie_jar=aiohttp.DummyCookieJar(),
                     trust_env=False,
                     headers={"User-Agent": self._user_agent},
                     skip_auto_headers=("Accept-Encoding",),
+                    auto_decompress=False,
                 )
             return self._session
 
@@ -209,8 +310,9 @@ class Transport:
         operation: str,
         repeatable: bool,
         sign: SignHook | None = None,
+        max_reply_bytes: int | None = None,
     ) -> dict[str, Any]:
-        """POST one call and return its reply as a dict.
+        """POST one AWS JSON 1.1 call and return its reply as a dict.
 
         Args:
             url: the service endpoint.
@@ -219,23 +321,79 @@ class Transport:
             operation: the operation name, for logs and errors.
             repeatable: whether the operation may be repeated after it reached the service.
             sign: adds SigV4 headers, for operations that need them.
+            max_reply_bytes: the cap on the reply (default: the transport's).
 
         Raises:
             ServiceError: the service answered with an error (its own subclass per code).
-            TransportError: no usable reply (connection, timeout, a body that is not Cognito JSON).
-            ProtocolError: the reply is JSON but not an object.
+            TransportError: no usable reply (connection, timeout, a redirect, a reply over the cap, a body
+                that is not Cognito JSON).
+            ProtocolError: the reply is JSON but not an object, or JSON this library refuses.
+            ValueError: ``params`` holds a string that is not valid Unicode, or a number that is not finite.
         """
-        body = json.dumps(params, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            body = json.dumps(params, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"{operation}: a request string holds a lone UTF-16 surrogate") from None
+        except ValueError:
+            raise ValueError(f"{operation}: a request number is not finite") from None
         headers = {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": target}
+        return await self.request(
+            "POST",
+            url,
+            body=body,
+            headers=headers,
+            operation=operation,
+            repeatable=repeatable,
+            parse=_parse_reply,
+            sign=sign,
+            max_reply_bytes=max_reply_bytes,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        operation: str,
+        repeatable: bool,
+        parse: ReplyParser[_T],
+        sign: SignHook | None = None,
+        max_reply_bytes: int | None = None,
+    ) -> _T:
+        """Send one request with the retry rules and return what ``parse`` makes of the reply.
+
+        Redirects are never followed and the reply is read within ``max_reply_bytes`` (see the module
+        docstring). ``parse`` runs on every reply that is not a redirect; it raises :class:`AttemptFailed`
+        for one worth another try.
+
+        Args:
+            method, url, body, headers: the request.
+            operation: its name, for logs and errors.
+            repeatable: whether it may be sent again after it may have reached the server.
+            parse: ``(operation, reply) -> result``.
+            sign: adds headers (SigV4) to each attempt.
+            max_reply_bytes: the cap on the reply (default: the transport's).
+
+        Raises:
+            TransportError: no usable reply (connection, timeout, a redirect, a reply over the cap, an
+                unknown or corrupt ``Content-Encoding``).
+            Exception: whatever ``parse`` raises (other than :class:`AttemptFailed`).
+        """
+        limit = self.max_reply_bytes if max_reply_bytes is None else max_reply_bytes
         retry = self._retry
         deadline = self._clock() + retry.budget
         attempt = 0
         while True:
             attempt += 1
             try:
-                send_headers = headers if sign is None else await sign(url, dict(headers), body)
-                return await self._attempt(url, send_headers, body, operation, attempt, deadline)
-            except _Failure as failure:
+                send_headers = headers if sign is None else await sign(url, dict(headers), body or b"")
+                reply = await self._attempt(
+                    method, url, send_headers, body, operation, attempt, deadline, limit
+                )
+                return parse(operation, reply)
+            except AttemptFailed as failure:
                 may_repeat = failure.throttled or not failure.sent or repeatable
                 wait = retry.backoff(attempt, self._rng)
                 if not may_repeat or attempt >= retry.max_attempts or self._clock() + wait >= deadline:
@@ -245,17 +403,21 @@ class Transport:
 
     async def _attempt(
         self,
+        method: str,
         url: str,
-        headers: dict[str, str],
-        body: bytes,
+        headers: Mapping[str, str],
+        body: bytes | None,
         operation: str,
         attempt: int,
         deadline: float,
-    ) -> dict[str, Any]:
+        limit: int,
+    ) -> Reply:
         session = await self.session()
         remaining = deadline - self._clock()
         if remaining <= 0:
-            raise _Failure(TransportError("retry budget spent", operation=operation, sent=False), sent=False)
+            raise AttemptFailed(
+                TransportError("retry budget spent", operation=operation, sent=False), sent=False
+            )
         timeout = aiohttp.ClientTimeout(
             total=min(self._timeouts.total, remaining), sock_connect=self._timeouts.connect
         )
@@ -265,18 +427,33 @@ class Transport:
             if proxy_headers is not None and url.startswith("http:"):
                 # A plain-http request goes to the proxy itself, which reads its header from it.
                 headers, proxy_headers = {**headers, **proxy_headers}, None
-            async with session.post(
-                url, data=body, headers=headers, timeout=timeout, proxy=proxy, proxy_headers=proxy_headers
+            async with session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
+                allow_redirects=False,  # aiohttp would send the body again to the Location
+                auto_decompress=False,  # inflated here, within the limit (a lent session too)
+                raise_for_status=False,  # error replies are read here, whatever a lent session says
             ) as response:
                 status = response.status
-                request_id = response.headers.get("x-amzn-RequestId")
-                error_type = response.headers.get("x-amzn-ErrorType")
-                raw = await response.read()
+                if 300 <= status < 400:
+                    raise TransportError(
+                        "the server answered with a redirect, which is never followed",
+                        status=status,
+                        operation=operation,
+                    )
+                raw = await _read_body(response, limit, operation)
+                reply = Reply(status, response.headers, raw)
         except aiohttp.ClientConnectorCertificateError as exc:
-            raise connection_failure(exc, operation) from exc  # the same certificate fails again: no retry
+            # The same certificate fails again: no retry.
+            raise connection_failure(exc, operation, url=url) from exc
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            error = connection_failure(exc, operation)
-            raise _Failure(error, sent=error.sent) from exc
+            error = connection_failure(exc, operation, url=url)
+            raise AttemptFailed(error, sent=error.sent) from exc
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "%s status=%d latency_ms=%.1f attempt=%d request_id=%s",
@@ -284,81 +461,271 @@ class Transport:
                 status,
                 (time.perf_counter() - started) * 1000,
                 attempt,
-                request_id,
+                _header_text(reply.headers.get("x-amzn-RequestId")),
             )
-        return _parse_reply(operation, status, raw, error_type, request_id)
+        return reply
 
 
-def connection_failure(exc: BaseException, operation: str) -> TransportError:
-    """The :class:`TransportError` for an aiohttp or timeout exception of one attempt.
-
-    ``sent`` is false only when no connection was made, so nothing can have reached the service.
-    """
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return TransportError(
-            "cannot connect: the server's TLS certificate is not trusted (see ca_bundle=)",
-            operation=operation,
-            sent=False,
-        )
-    if isinstance(exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
-        return TransportError(f"cannot connect: {type(exc).__name__}", operation=operation, sent=False)
-    what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
-    return TransportError(what, operation=operation)
+def _host_port(host: str | None, port: int | None) -> str:
+    host = host or "?"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6
+    return f"{host}:{port}" if port else host
 
 
-def _parse_reply(
-    operation: str, status: int, raw: bytes, error_type: str | None, request_id: str | None
-) -> dict[str, Any]:
-    if 200 <= status < 300 and not raw.strip():
-        return {}
+def _url_host_port(url: str | None) -> str:
+    if not url:
+        return ""
     try:
-        reply = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        xml_code = _XML_CODE.search(raw) if status >= 400 else None
-        if xml_code is not None:
-            # An AWS XML error (a gateway's authentication errors come this way).
-            xml_message = _XML_MESSAGE.search(raw)
-            text = xml_message.group(1).decode("utf-8", "replace") if xml_message else ""
-            xml_error = error_from_reply(
-                xml_code.group(1).decode("utf-8", "replace"),
-                text,
-                status=status,
-                request_id=request_id,
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return ""
+    return _host_port(parts.hostname, port)
+
+
+def connection_failure(exc: BaseException, operation: str, *, url: str | None = None) -> TransportError:
+    """The :class:`TransportError` for an aiohttp or timeout exception of one attempt to ``url``.
+
+    The message names the host and port tried (the proxy's, when the proxy could not be reached), never
+    the rest of the URL. ``sent`` is false only when no connection was made, so nothing can have reached
+    the service.
+    """
+    target = _url_host_port(url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        try:
+            tried = _host_port(exc.host, exc.port)
+        except AttributeError:  # made without a connection key (never by aiohttp's connector)
+            tried = target or "the server"
+        if isinstance(exc, aiohttp.ClientProxyConnectionError):
+            tried = f"the proxy {tried}"
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return TransportError(
+                f"cannot connect to {tried}: the server's TLS certificate is not trusted (see ca_bundle=)",
                 operation=operation,
+                sent=False,
             )
-            if xml_error.throttling or status >= 500:
-                raise _Failure(xml_error, sent=True, throttled=xml_error.throttling) from None
-            raise xml_error from None
+        return TransportError(
+            f"cannot connect to {tried} ({type(exc).__name__})", operation=operation, sent=False
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        where = f" to {target}" if target else ""
+        return TransportError(
+            f"cannot connect{where} ({type(exc).__name__})", operation=operation, sent=False
+        )
+    where = f" talking to {target}" if target else ""
+    if isinstance(exc, asyncio.TimeoutError):
+        return TransportError(f"timed out{where}", operation=operation)
+    return TransportError(f"failed{where}: {type(exc).__name__}", operation=operation)
+
+
+# --- reading a reply within bounds ---------------------------------------------------------------
+
+
+def _too_large(limit: int, status: int, operation: str) -> TransportError:
+    return TransportError(f"reply larger than {limit} bytes", status=status, operation=operation)
+
+
+class _Inflater:
+    """Inflates a gzip or deflate body into ``out``, never past ``limit`` bytes in all.
+
+    ``zlib``'s ``max_length`` bounds what each step may produce, so a bomb costs at most ``limit`` bytes
+    of memory; :meth:`steps` yields after every 256 KiB produced, so the caller can let the loop run.
+    """
+
+    def __init__(self, coding: str, limit: int, status: int, operation: str) -> None:
+        self._gzip = coding != "deflate"
+        self._limit = limit
+        self._status = status
+        self._operation = operation
+        self._zlib: Any = zlib.decompressobj(_GZIP_WBITS) if self._gzip else None
+        self._pending = b""  # deflate: bytes held until the first two tell zlib from raw deflate
+        self._seen = False
+        self._done = False
+
+    def _corrupt(self, what: str) -> TransportError:
+        name = "gzip" if self._gzip else "deflate"
+        return TransportError(
+            f"the reply's {name} data is {what}", status=self._status, operation=self._operation
+        )
+
+    def steps(self, chunk: bytes, out: bytearray) -> Iterator[None]:
+        """Inflate ``chunk`` into ``out``, yielding whenever a step's worth was produced."""
+        self._seen = True
+        if self._zlib is None:
+            self._pending += chunk
+            if len(self._pending) < 2:
+                return
+            first, second = self._pending[0], self._pending[1]
+            # RFC 9110's "deflate" is the zlib format (RFC 1950); some servers send raw deflate (RFC 1951).
+            wrapped = first & 0x0F == 8 and (first << 8 | second) % 31 == 0
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            chunk, self._pending = self._pending, b""
+        data = chunk
+        produced = 0
+        while data:
+            if self._done:
+                if not self._gzip or not data.strip(b"\0"):
+                    if data.strip(b"\0"):  # zero padding after the end is tolerated, nothing else
+                        raise self._corrupt("followed by other data")
+                    return
+                # RFC 1952 lets several gzip members follow one another.
+                self._zlib = zlib.decompressobj(_GZIP_WBITS)
+                self._done = False
+            room = self._limit - len(out)
+            try:
+                piece = self._zlib.decompress(data, min(room, _INFLATE_STEP) + 1)
+            except zlib.error:
+                raise self._corrupt("corrupt") from None
+            out += piece
+            if len(out) > self._limit:
+                raise _too_large(self._limit, self._status, self._operation)
+            if self._zlib.eof:
+                self._done = True
+                data = self._zlib.unused_data
+            else:
+                data = self._zlib.unconsumed_tail
+            produced += len(piece)
+            if data and produced >= _INFLATE_STEP:
+                produced = 0
+                yield
+
+    def finish(self) -> None:
+        """Raise unless the compressed data ended where the body did (or there was none)."""
+        if self._seen and (self._pending or not self._done):
+            raise self._corrupt("truncated")
+
+
+_IDENTITY: Final = frozenset({"", "identity"})
+_INFLATED: Final = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+async def _read_body(response: aiohttp.ClientResponse, limit: int, operation: str) -> bytes:
+    """The body of ``response``, decompressed, or a :class:`TransportError` past ``limit`` bytes."""
+    status = response.status
+    length = response.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit, status, operation)
+    coding = response.headers.get("Content-Encoding")
+    if coding is not None:
+        coding = coding.strip().lower()
+        if coding in _IDENTITY:
+            coding = None
+        elif coding not in _INFLATED:
+            shown = coding[:40] if is_valid_text(coding) else "?"
+            raise TransportError(
+                f"the reply has an unsupported Content-Encoding {shown!r}", status=status, operation=operation
+            )
+    if coding is None and length is not None:
+        return await response.read()  # framed by Content-Length, which is within the limit
+    inflater = None if coding is None else _Inflater(coding, limit, status, operation)
+    out = bytearray()
+    wire = 0
+    content = response.content
+    while True:
+        chunk = await content.readany()
+        if not chunk:
+            break
+        wire += len(chunk)
+        if wire > limit:
+            raise _too_large(limit, status, operation)
+        if inflater is None:
+            out += chunk
+            continue
+        for _ in inflater.steps(chunk, out):
+            await asyncio.sleep(0)  # a large slice was inflated: let other callbacks run
+    if inflater is not None:
+        inflater.finish()
+    return bytes(out)
+
+
+# --- AWS JSON 1.1 replies ------------------------------------------------------------------------
+
+# What _json.loads says of bytes that are not JSON at all (as opposed to JSON it refuses to read).
+_NOT_JSON_REASONS: Final = frozenset({"not JSON", "not UTF-8"})
+
+
+def is_json_syntax_error(error: JsonError) -> bool:
+    """Whether ``error`` says the bytes are not JSON at all (not UTF-8, not JSON syntax), rather than JSON
+    this library refuses to read (too deep, too many containers, a number not finite, a lone surrogate)."""
+    return str(error) in _NOT_JSON_REASONS
+
+
+def _header_text(value: str | None) -> str | None:
+    """A header value fit to quote in an error or a log: short and valid Unicode, else ``None``."""
+    if value is None or len(value) > _MAX_HEADER_TEXT or not (value.isascii() or is_valid_text(value)):
+        return None
+    return value
+
+
+def _parse_reply(operation: str, reply: Reply) -> dict[str, Any]:
+    status, raw = reply.status, reply.body
+    ok = 200 <= status < 300
+    if ok and (not raw or raw.isspace()):
+        return {}
+    headers = reply.headers
+    try:
+        document = loads(raw)
+    except JsonError as exc:
+        _refuse_unreadable(operation, reply, exc)
+    if not isinstance(document, dict):
+        if ok:
+            raise ProtocolError(f"reply is JSON {type(document).__name__}, not an object", step=operation)
         error = TransportError(
             "reply is not Cognito JSON", status=status, excerpt=_excerpt(raw), operation=operation
         )
-        raise _Failure(error, sent=True) from None
-    if not isinstance(reply, dict):
-        if 200 <= status < 300:
-            raise ProtocolError(f"reply is JSON {type(reply).__name__}, not an object", step=operation)
-        error = TransportError("reply is not Cognito JSON", status=status, excerpt=_excerpt(raw))
-        raise _Failure(error, sent=True)
-    if 200 <= status < 300:
-        return reply
-    code = reply.get("__type") or error_type
+        raise AttemptFailed(error, sent=True)
+    if ok:
+        return document
+    request_id = _header_text(headers.get("x-amzn-RequestId"))
+    code = document.get("__type") or _header_text(headers.get("x-amzn-ErrorType"))
     if not isinstance(code, str) or not code:
         transport_error = TransportError(
             "error reply without an error code", status=status, excerpt=_excerpt(raw), operation=operation
         )
-        raise _Failure(transport_error, sent=True)
-    message = reply.get("message", reply.get("Message", ""))
+        raise AttemptFailed(transport_error, sent=True)
+    message = document.get("message", document.get("Message", ""))
     service_error: ServiceError = error_from_reply(
-        code,
-        message if isinstance(message, str) else "",
+        code[:_MAX_HEADER_TEXT],
+        message[:_MAX_MESSAGE_CHARS] if isinstance(message, str) else "",
         status=status,
         request_id=request_id,
         operation=operation,
     )
     if service_error.throttling:
-        raise _Failure(service_error, sent=True, throttled=True)
+        raise AttemptFailed(service_error, sent=True, throttled=True)
     if status >= 500:
-        raise _Failure(service_error, sent=True)
+        raise AttemptFailed(service_error, sent=True)
     raise service_error
+
+
+def _refuse_unreadable(operation: str, reply: Reply, exc: JsonError) -> NoReturn:
+    """Raise the error for a reply :func:`~aiocognito._json.loads` refused."""
+    status, raw = reply.status, reply.body
+    if not is_json_syntax_error(exc):
+        if 200 <= status < 300:
+            raise ProtocolError(f"reply refused: {exc}", step=operation) from None
+        error = TransportError(f"error reply refused: {exc}", status=status, operation=operation)
+        raise AttemptFailed(error, sent=True) from None
+    xml_code = _XML_CODE.search(raw) if status >= 400 else None
+    if xml_code is not None:
+        # An AWS XML error (a gateway's authentication errors come this way).
+        xml_message = _XML_MESSAGE.search(raw)
+        text = xml_message.group(1).decode("utf-8", "replace") if xml_message else ""
+        xml_error = error_from_reply(
+            xml_code.group(1).decode("utf-8", "replace"),
+            text,
+            status=status,
+            request_id=_header_text(reply.headers.get("x-amzn-RequestId")),
+            operation=operation,
+        )
+        if xml_error.throttling or status >= 500:
+            raise AttemptFailed(xml_error, sent=True, throttled=xml_error.throttling) from None
+        raise xml_error from None
+    error = TransportError(
+        "reply is not Cognito JSON", status=status, excerpt=_excerpt(raw), operation=operation
+    )
+    raise AttemptFailed(error, sent=True) from None
 
 
 def _bypasses_proxy(host: str, no_proxy: str) -> bool:

@@ -17,9 +17,10 @@ Two layers, as elsewhere in aiocognito:
   canonical trailing bits) and checks the signature with ``cryptography`` directly: PyJWT's
   ``decode`` costs three times as much for the same checks. ``tests/unit/test_verify.py`` runs both
   over the same valid and hostile tokens and requires the same answer on each.
-- The IO edge (:class:`_KeySet`): fetches the JWKS with aiohttp, caches it for ``jwks_ttl``, refreshes
-  it in the background when stale, refetches on an unknown ``kid`` at most once per
-  ``refetch_interval``, one fetch in flight at a time; a fetch that fails keeps the keys it had.
+- The IO edge (:class:`_KeySet`): fetches the JWKS through the transport (no redirect followed, the reply
+  bounded by ``max_reply_bytes``), caches it for ``jwks_ttl``, refreshes it in the background when
+  stale, refetches on an unknown ``kid`` at most once per ``refetch_interval``, one fetch in flight at a
+  time; a fetch that fails keeps the keys it had.
 
 :class:`TokenVerifier` ties them together and remembers verified tokens (a server sees the same
 bearer token on every request) until they expire, in a bounded LRU.
@@ -29,9 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
-import json
 import logging
-import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -46,11 +45,20 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
 from jwt import PyJWK, PyJWTError
 
+from ._json import JsonError, loads
 from .endpoints import endpoint_url, region_from_pool_id
 from .errors import TransportError
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
 from .pool import _checked_url
-from .transport import RetryPolicy, Timeouts, Transport
+from .transport import (
+    DEFAULT_MAX_CONNECTIONS,
+    AttemptFailed,
+    Reply,
+    RetryPolicy,
+    Timeouts,
+    Transport,
+    is_json_syntax_error,
+)
 
 __all__ = [
     "InsufficientScopeError",
@@ -64,7 +72,7 @@ _log = logging.getLogger("aiocognito")
 #: Tokens longer than this are refused before any work (Cognito's are 1 to 4 KiB, more with many groups).
 DEFAULT_MAX_TOKEN_BYTES: Final = 16 * 1024
 #: A JWKS larger than this is not Cognito's (it holds two keys of about 450 bytes each).
-_MAX_JWKS_BYTES: Final = 256 * 1024
+DEFAULT_MAX_JWKS_BYTES: Final = 256 * 1024
 #: Key ids longer than this are refused as malformed (Cognito's are 44 characters).
 _MAX_KID_CHARS: Final = 256
 #: When no key was ever fetched, how long to wait before trying again after a failure (seconds).
@@ -210,9 +218,10 @@ def _b64url(segment: bytes, name: str) -> bytes:
 
 def _load_json(raw: bytes, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _malformed(f"the {name} is not JSON") from None
+        value = loads(raw)
+    except JsonError as exc:
+        why = f"the {name} is not JSON" if is_json_syntax_error(exc) else f"the {name} is refused: {exc}"
+        raise _malformed(why) from None
     if type(value) is not dict:
         raise _malformed(f"the {name} is not a JSON object")
     return value
@@ -426,9 +435,10 @@ class _JwksError(Exception):
 def _keys_of(raw: bytes) -> dict[str, RSAPublicKey]:
     """The RS256 signing keys of a JWKS document (RFC 7517), by ``kid``; other keys are skipped."""
     try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _JwksError("the JWKS is not JSON") from None
+        document = loads(raw)
+    except JsonError as exc:
+        why = "the JWKS is not JSON" if is_json_syntax_error(exc) else f"the JWKS is refused: {exc}"
+        raise _JwksError(why) from None
     listed = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(listed, list):
         raise _JwksError("the JWKS has no 'keys' list")
@@ -465,7 +475,6 @@ class _KeySet:
         *,
         ttl: float,
         refetch_interval: float,
-        retry: RetryPolicy,
         timer: Callable[[], float],
         on_change: Callable[[], None],
     ) -> None:
@@ -474,13 +483,11 @@ class _KeySet:
         self._transport = transport
         self._ttl = ttl
         self._refetch_interval = refetch_interval
-        self._retry = retry
         self._timer = timer
         self._on_change = on_change
         self._loaded_at: float | None = None
         self._attempted_at: float | None = None
         self._task: asyncio.Task[_JwksError | TransportError | None] | None = None
-        self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self.fetches = 0
 
     def stale(self) -> bool:
@@ -523,8 +530,10 @@ class _KeySet:
             TransportError: the fetch failed (the keys in hand are kept).
         """
         error = await asyncio.shield(self._task or self._start())
+        if isinstance(error, TransportError):
+            raise error.with_traceback(None)  # it names the JWKS and keeps its status
         if error is not None:
-            raise TransportError(f"JWKS: {error}", operation="JWKS") from error
+            raise TransportError(str(error), operation="JWKS") from error
 
     def _start(self) -> asyncio.Task[_JwksError | TransportError | None]:
         self._attempted_at = self._timer()
@@ -549,7 +558,15 @@ class _KeySet:
         """Fetch and install the keys; a failure is logged, returned, and leaves the old keys."""
         self.fetches += 1
         try:
-            keys = _keys_of(await self._download())
+            keys = await self._transport.request(
+                "GET",
+                self.url,
+                body=None,
+                headers=_JWKS_HEADERS,
+                operation="JWKS",
+                repeatable=True,
+                parse=_jwks_reply,
+            )
         except (_JwksError, TransportError) as error:
             _log.warning(
                 "JWKS %s: %s; keeping the %d key(s) in hand", self.url, error, len(self.keys), exc_info=False
@@ -563,51 +580,19 @@ class _KeySet:
             self._on_change()
         return None
 
-    async def _download(self) -> bytes:
-        retry = self._retry
-        deadline = self._timer() + retry.budget
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._get(deadline)
-            except TransportError as error:
-                wait = retry.backoff(attempt, self._rng)
-                transient = error.status is None or error.status >= 500 or error.status == 429
-                if not transient or attempt >= retry.max_attempts or self._timer() + wait >= deadline:
-                    raise
-                await asyncio.sleep(wait)
 
-    async def _get(self, deadline: float) -> bytes:
-        session = await self._transport.session()
-        remaining = deadline - self._timer()
-        if remaining <= 0:
-            raise TransportError("retry budget spent", operation="JWKS")
-        timeouts = self._transport._timeouts
-        timeout = aiohttp.ClientTimeout(total=min(timeouts.total, remaining), sock_connect=timeouts.connect)
-        proxy, proxy_headers = self._transport._proxy_for(self.url)
-        try:
-            async with session.get(
-                self.url,
-                timeout=timeout,
-                proxy=proxy,
-                proxy_headers=proxy_headers,
-                headers={"Accept": "application/json"},
-                allow_redirects=False,
-            ) as response:
-                if response.status != 200:
-                    raise TransportError("the JWKS request failed", status=response.status, operation="JWKS")
-                if (response.content_length or 0) > _MAX_JWKS_BYTES:
-                    raise TransportError("the JWKS is too large", status=response.status, operation="JWKS")
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    body += chunk
-                    if len(body) > _MAX_JWKS_BYTES:
-                        raise TransportError("the JWKS is too large", status=200, operation="JWKS")
-                return bytes(body)
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            what = "timed out" if isinstance(exc, asyncio.TimeoutError) else f"failed: {type(exc).__name__}"
-            raise TransportError(what, operation="JWKS") from exc
+_JWKS_HEADERS: Final = {"Accept": "application/json"}
+
+
+def _jwks_reply(operation: str, reply: Reply) -> dict[str, RSAPublicKey]:
+    """The keys of a JWKS reply; connection errors, 5xx and 429 are worth another try, nothing else."""
+    status = reply.status
+    if status != 200:
+        error = TransportError("the JWKS request failed", status=status, operation=operation)
+        if status >= 500 or status == 429:
+            raise AttemptFailed(error, sent=True, throttled=status == 429)
+        raise error
+    return _keys_of(reply.body)
 
 
 # --- the verifier -------------------------------------------------------------------------------------
@@ -641,10 +626,15 @@ class TokenVerifier:
         timeouts, retry: of the JWKS request (retried on connection errors, timeouts, 5xx and 429).
         allow_http: allow a plain ``http://`` JWKS URL to a host that is not loopback.
         trust_env: take a proxy from ``HTTPS_PROXY`` / ``NO_PROXY``.
+        max_reply_bytes: the most bytes of a JWKS reply read, on the wire and decompressed (256 KiB: a
+            Cognito JWKS is about 1 KiB); a larger one is refused and the keys in hand are kept. A
+            redirect is never followed.
+        max_connections: the most connections the verifier's own session keeps open (100).
         clock: epoch seconds, for ``exp`` / ``iat``; timer: monotonic seconds, for the intervals.
 
     Raises:
-        ValueError: a malformed pool id or URL, no client id, a negative setting.
+        ValueError: a malformed pool id or URL, no client id, a negative setting, a cap that is not a
+            positive int.
     """
 
     def __init__(
@@ -666,6 +656,8 @@ class TokenVerifier:
         trust_env: bool = True,
         clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.monotonic,
+        max_reply_bytes: int = DEFAULT_MAX_JWKS_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         region = region_from_pool_id(pool_id)
         ids = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
@@ -683,13 +675,20 @@ class TokenVerifier:
         self.max_token_bytes = max_token_bytes
         self._clock = clock
         self._timer = timer
-        self._transport = Transport(session=session, timeouts=timeouts, retry=retry, trust_env=trust_env)
+        self._transport = Transport(
+            session=session,
+            timeouts=timeouts,
+            retry=retry,
+            trust_env=trust_env,
+            clock=timer,
+            max_reply_bytes=max_reply_bytes,
+            max_connections=max_connections,
+        )
         self._keys = _KeySet(
             self.jwks_url,
             self._transport,
             ttl=jwks_ttl,
             refetch_interval=refetch_interval,
-            retry=retry,
             timer=timer,
             on_change=self.clear_cache,
         )

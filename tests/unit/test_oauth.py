@@ -26,6 +26,7 @@ from aiocognito.oauth import (
 )
 from aiocognito.token_store import SessionRecord
 from aiocognito.tokens import TokenSet
+from aiocognito.transport import AttemptFailed, Reply
 
 SECRET = "s3cr3t-client-secret-value-0123456789abcdefghijklmn"
 
@@ -187,23 +188,50 @@ def test_error_mapping() -> None:
     assert type(copy) is InvalidGrantError and copy.description == "used" and copy.status == 400
 
 
+def _reply(status: int, body: bytes, challenge: str = "") -> Reply:
+    return Reply(status, {"WWW-Authenticate": challenge} if challenge else {}, body)
+
+
 def test_reply_parsing() -> None:
-    parse = oauth._parse_reply
-    assert parse("op", 200, b'{"a": 1}', "") == {"a": 1}
+    def parse(status: int, body: bytes, challenge: str = "") -> dict[str, Any]:
+        return oauth._parse_reply("op", _reply(status, body, challenge))
+
+    assert parse(200, b'{"a": 1}') == {"a": 1}
     with pytest.raises(InvalidGrantError, match="used"):
-        parse("op", 400, b'{"error": "invalid_grant", "error_description": "used"}', "")
+        parse(400, b'{"error": "invalid_grant", "error_description": "used"}')
     with pytest.raises(aiocognito.InvalidTokenError, match="expired"):
-        parse("op", 401, b"", 'Bearer error="invalid_token", error_description="expired"')
-    with pytest.raises(oauth._Retry) as retry:
-        parse("op", 503, b"<html>busy</html>", "")
+        parse(401, b"", 'Bearer error="invalid_token", error_description="expired"')
+    with pytest.raises(AttemptFailed) as retry:
+        parse(503, b"<html>busy</html>")
     assert isinstance(retry.value.error, aiocognito.TransportError)
-    with pytest.raises(oauth._Retry) as throttled:
-        parse("op", 429, b"", "")
+    with pytest.raises(AttemptFailed) as throttled:
+        parse(429, b"")
     assert throttled.value.throttled
     with pytest.raises(aiocognito.TransportError, match="proxy"):
-        parse("op", 403, b"<html>proxy says no</html>", "")
+        parse(403, b"<html>proxy says no</html>")
     with pytest.raises(aiocognito.TransportError):
-        parse("op", 200, b"[1]", "")
+        parse(200, b"[1]")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"access_token": 1e400}', b'{"a": NaN}', b'{"a": "\\ud800"}'],
+    ids=["deep", "infinite", "nan", "lone-surrogate"],
+)
+def test_refused_json_is_a_protocol_error_when_2xx_and_a_transport_error_else(body: bytes) -> None:
+    with pytest.raises(aiocognito.ProtocolError, match="op: reply refused"):
+        oauth._parse_reply("op", _reply(200, body))
+    with pytest.raises(aiocognito.TransportError, match="without an OAuth error code"):
+        oauth._parse_reply("op", _reply(400, body))
+
+
+def test_hostile_error_fields_are_bounded() -> None:
+    body = json.dumps({"error": "x" * 10_000, "error_description": "d" * 100_000}).encode()
+    with pytest.raises(OAuthError) as caught:
+        oauth._parse_reply("op", _reply(400, body))
+    assert len(caught.value.error) <= 128 and len(caught.value.description) <= 2048
+    with pytest.raises(aiocognito.TransportError):  # a challenge that is not valid text is ignored
+        oauth._parse_reply("op", _reply(403, b"", 'Bearer error="\udcff"'))
 
 
 def test_token_sets_from_oauth_replies() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
@@ -508,3 +509,67 @@ async def test_custom_ca_bundle(tmp_path: Any) -> None:
         assert len(scripted.hits) == 1
     finally:
         await runner.cleanup()
+
+
+def test_operations_returning_branding_assets_get_a_cap_that_fits_them() -> None:
+    import botocore.session
+
+    from aiocognito import pool as pool_module
+
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+
+    def holds_assets(shape: Any, seen: set[str]) -> bool:
+        if shape is None or shape.name in seen:
+            return False
+        seen.add(shape.name)
+        if shape.name == "AssetType":
+            return True
+        if shape.type_name == "structure":
+            return any(holds_assets(member, seen) for member in shape.members.values())
+        if shape.type_name == "list":
+            return holds_assets(shape.member, seen)
+        return shape.type_name == "map" and holds_assets(shape.value, seen)
+
+    with_assets = {
+        name
+        for name in model.operation_names
+        if holds_assets(model.operation_model(name).output_shape, set())
+    }
+    assert with_assets == set(pool_module._LARGE_REPLIES)
+    most_assets = model.shape_for("AssetListType").metadata["max"]
+    most_bytes = model.shape_for("AssetType").members["Bytes"].metadata["max"]
+    base64_bytes = most_assets * 4 * -(-most_bytes // 3)
+    assert all(cap > base64_bytes + 1024 * 1024 for cap in pool_module._LARGE_REPLIES.values())
+
+
+def test_inflating_a_bomb_never_holds_more_than_the_cap_nor_the_loop_for_long() -> None:
+    import zlib
+
+    from aiocognito.transport import _Inflater
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = b"".join(packer.compress(b"\0" * (1 << 20)) for _ in range(32)) + packer.flush()
+    limit = 8 << 20
+    inflater = _Inflater("gzip", limit, 200, "Op")
+    out = bytearray()
+    sizes = [0]
+
+    def feed() -> None:
+        for chunk in (bomb[i : i + 4096] for i in range(0, len(bomb), 4096)):
+            for _ in inflater.steps(chunk, out):
+                sizes.append(len(out))  # a yield: the caller lets the loop run here
+
+    with pytest.raises(aiocognito.TransportError, match=f"Op: reply larger than {limit} bytes"):
+        feed()
+    assert len(out) <= limit + 1
+    assert len(sizes) > 16
+    # At most a step (256 KiB + 1) from the end of one chunk and one from the start of the next.
+    assert max(b - a for a, b in itertools.pairwise(sizes)) <= 2 * (256 * 1024 + 1)
+
+
+async def test_a_request_string_that_is_not_unicode_is_refused_before_sending(server: Scripted) -> None:
+    server.script = [reply({})]
+    async with make_pool(server.url) as pool:
+        with pytest.raises(ValueError, match="GetUser: a request string holds a lone UTF-16 surrogate"):
+            await pool.call("GetUser", {"AccessToken": "a\ud800"})
+    assert server.hits == []
