@@ -1,22 +1,47 @@
 """``aiocognito bulk-sign-in``: sign in every user of a CSV file, one JSON line per user.
 
 Kept out of :mod:`aiocognito.cli` (which registers it in its command table) as it has its own reading,
-writing and progress display. Input and output are streamed: memory stays flat for any file size.
+writing and progress display.
+
+The file is read twice, one line at a time, so memory stays flat for any size: a first pass checks every
+row (and counts them, for the progress bar) and refuses a bad file, with the line numbers of its bad
+rows, before anything is sent; the second pass feeds the sign-ins. A row is bad when it does not have
+exactly two fields, an empty username or password, or quoting that does not close (Python's ``csv`` in
+strict mode, and a field running over several lines, which is how an unclosed quote shows when a later
+quote closes it). A file that is not UTF-8 text (a NUL byte, bytes that are not UTF-8, a line longer
+than 64 KiB) is refused at the first such line.
+
+Ctrl-C cancels the sign-ins in flight (a password attempt already sent is never sent again), keeps the
+lines of those that ended, prints the summary and exits 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
+from ._cli_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    non_empty,
+    user_pool,
+)
+from ._json import is_valid_text
 from .bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult
+from .errors import CognitoError
 from .flows import AuthFlow
 from .pool import ENDPOINT_ENV, UserPool
 
@@ -28,13 +53,18 @@ DESCRIPTION = (
     "row) and write one JSON line per user to --out, in the order the sign-ins end:\n"
     '  {"username": ..., "AuthenticationResult": {"IdToken": ..., ...}}\n'
     '  {"username": ..., "error": {"code": "NotAuthorizedException", "message": ...}}\n\n'
+    "The whole file is checked first: a row without exactly two fields, with an empty username\n"
+    "or password, or with a quote that does not close is refused with its line number, and then\n"
+    "nothing is sent (exit status 2, as for a file that cannot be read or a --out that cannot be\n"
+    "written). A new --out file is readable by its owner only.\n\n"
     "Sign-ins run --concurrency at a time, at most --rate per second (the default stays just\n"
     "under Cognito's default quota of 120 InitiateAuth + RespondToAuthChallenge requests per\n"
     "second, at two per SRP sign-in; 'off' for a local emulator), with the SRP math spread over\n"
     "every core. Throttled calls are retried. A sign-in that needs an answer (MFA, a new\n"
     "password) is a failure with the code ChallengeRequired.\n\n"
     "A progress bar is shown on stderr when it is a terminal; a summary line\n"
-    "'N signed in, M failed in T s (R/s)' always ends the run. Exit status 1 when any failed.\n\n"
+    "'N signed in, M failed in T s (R/s)' always ends the run. Exit status 1 when any failed;\n"
+    "130 on Ctrl-C, which cancels the sign-ins in flight and keeps the lines of those that ended.\n\n"
     "example:\n"
     "  aiocognito bulk-sign-in users.csv --pool-id us-east-1_AbC123 \\\n"
     "      --client-id 1example23456789 --out tokens.jsonl"
@@ -42,6 +72,10 @@ DESCRIPTION = (
 _FIELDS = ("username", "password")
 _PROGRESS_EVERY = 0.1  # seconds between two redraws of the progress bar
 _BAR_WIDTH = 24
+#: Characters of one line of the file: a users file has short lines; a longer one is not one.
+_MAX_LINE = 64 * 1024
+#: Bad rows named in the refusal; the others are counted.
+_MAX_LISTED = 10
 
 
 def _rate(value: str) -> float | None:
@@ -68,8 +102,10 @@ def _positive(value: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("users", type=Path, metavar="USERS.csv", help="the users: a 'username,password' CSV")
-    parser.add_argument("--pool-id", required=True, help="the user pool id (us-east-1_AbC123)")
-    parser.add_argument("--client-id", required=True, help="the app client id")
+    parser.add_argument(
+        "--pool-id", required=True, type=non_empty, help="the user pool id (us-east-1_AbC123)"
+    )
+    parser.add_argument("--client-id", required=True, type=non_empty, help="the app client id")
     parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
     parser.add_argument(
         "--endpoint-url",
@@ -102,22 +138,226 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _rows(path: Path) -> Iterator[tuple[str, str]]:
-    """The file's users, read one row at a time."""
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None or tuple(name.strip().lower() for name in header[:2]) != _FIELDS:
-            raise ValueError(f"{path}: the first row must be the header 'username,password'")
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line
-            yield (row[0], row[1] if len(row) > 1 else "")
+# --- reading the users file ---------------------------------------------------------------------------
 
 
-def _count(path: Path) -> int:
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        return max(0, sum(1 for row in csv.reader(file) if row and any(cell.strip() for cell in row)) - 1)
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Why the row on lines ``first``..``last`` cannot be used. Never quotes the row: it holds a password."""
+
+    first: int
+    last: int
+    why: str
+
+    def __str__(self) -> str:
+        where = f"line {self.first}" if self.last <= self.first else f"lines {self.first}-{self.last}"
+        return f"{where}: {self.why}"
+
+
+class _NotAUsersFile(Exception):
+    """The file stops being CSV text at ``problem`` (binary, not UTF-8, no header): reading stops there."""
+
+    def __init__(self, problem: _Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class _Lines:
+    """The lines of a text file for :func:`csv.reader`, each checked as it is read; ``number`` counts them.
+
+    A line is read with a length limit, so a file without line breaks never lands in memory whole.
+    """
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+        self.number = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._file.readline(_MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > _MAX_LINE and not line.endswith(("\n", "\r")):
+            raise _NotAUsersFile(_Problem(self.number, self.number, f"longer than {_MAX_LINE} characters"))
+        if "\x00" in line:
+            raise _NotAUsersFile(_Problem(self.number, self.number, "a NUL byte: this is not a text file"))
+        if not is_valid_text(line):  # bytes that are not UTF-8 were read as lone surrogates
+            raise _NotAUsersFile(_Problem(self.number, self.number, "bytes that are not UTF-8 text"))
+        return line
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    if "unexpected end of data" in text:
+        return "a quote is not closed before the end of the file"
+    if "field larger than field limit" in text:
+        return f"a field longer than {csv.field_size_limit()} characters: is a quote not closed?"
+    return f"bad quoting ({text})"
+
+
+def _row_problem(row: list[str], first: int, last: int) -> str | None:
+    """Why a data row cannot be used, or ``None`` when it can."""
+    if last > first:
+        return "a field runs over several lines: is a quote not closed?"
+    if len(row) != len(_FIELDS):
+        if len(row) == 1:
+            return "no password (1 field, expected 2: username,password)"
+        return f"{len(row)} fields, expected 2 (username,password): quote a password that holds a comma"
+    username, password = row
+    if not username.strip():
+        return "the username is empty"
+    if username != username.strip():
+        return "the username starts or ends with a space"
+    if not password:
+        return "the password is empty"
+    return None
+
+
+def _read(path: Path) -> Iterator[tuple[str, str] | _Problem]:
+    """The data rows of the users file in order: a ``(username, password)`` pair, or why it is bad.
+
+    Blank lines are skipped.
+
+    Raises:
+        CliError: the file cannot be opened or read (CannotRead).
+        _NotAUsersFile: it is not CSV text, or its first line is not the header.
+    """
+    try:
+        # surrogateescape: a byte that is not UTF-8 is caught by _Lines with its line number, not by the
+        # decoder somewhere in a block of 8 KiB.
+        file = path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
+    except OSError as exc:
+        raise CliError("CannotRead", f"{path}: {exc.strerror or exc}", status=EXIT_USAGE) from None
+    try:
+        with file:
+            lines = _Lines(file)
+            reader = csv.reader(lines, strict=True)
+            try:
+                header = next(reader, None)
+            except csv.Error:
+                header = None
+            if header is None or [name.strip().lower() for name in header] != list(_FIELDS):
+                empty = " (the file is empty)" if lines.number == 0 else ""
+                raise _NotAUsersFile(
+                    _Problem(1, 1, f"the first line must be the header 'username,password'{empty}")
+                )
+            while True:
+                first = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    yield _Problem(first, reader.line_num, _csv_problem(error))
+                    continue
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line
+                why = _row_problem(row, first, reader.line_num)
+                if why is not None:
+                    yield _Problem(first, reader.line_num, why)
+                else:
+                    yield (row[0], row[1])
+    except OSError as exc:  # a read that failed half-way (an I/O error, a file that is a directory)
+        raise CliError("CannotRead", f"{path}: {exc.strerror or exc}", status=EXIT_USAGE) from None
+
+
+def _refusal(path: Path, problems: list[_Problem], bad: int, unusable: bool) -> CliError:
+    listed = "; ".join(map(str, problems))
+    if bad > len(problems):
+        listed += f"; and {bad - len(problems)} more"
+    if unusable:
+        return CliError(
+            "InvalidUsersFile", f"{path} is not a users file, nothing was sent: {listed}", status=EXIT_USAGE
+        )
+    rows = "row" if bad == 1 else "rows"
+    return CliError(
+        "InvalidUsersFile", f"{path} has {bad} bad {rows}, nothing was sent: {listed}", status=EXIT_USAGE
+    )
+
+
+def _check(path: Path) -> int:
+    """Check the whole users file (one streaming pass); the number of users in it.
+
+    Raises:
+        CliError: the file cannot be read, is not a users file, or has bad rows (all named, up to
+            :data:`_MAX_LISTED`): a usage error, and nothing was sent.
+    """
+    users = bad = 0
+    problems: list[_Problem] = []
+    try:
+        for item in _read(path):
+            if isinstance(item, _Problem):
+                bad += 1
+                if len(problems) < _MAX_LISTED:
+                    problems.append(item)
+            else:
+                users += 1
+    except _NotAUsersFile as exc:
+        bad += 1
+        problems = [*problems[: _MAX_LISTED - 1], exc.problem]  # where it stopped is always named
+        raise _refusal(path, problems, bad, unusable=True) from None
+    if bad:
+        raise _refusal(path, problems, bad, unusable=False)
+    return users
+
+
+def _users(path: Path) -> Iterator[tuple[str, str]]:
+    """The users, read again one row at a time as slots free up (the file was checked).
+
+    Raises:
+        CliError: the file changed since it was checked and now has a bad row.
+    """
+    try:
+        for item in _read(path):
+            if isinstance(item, _Problem):
+                raise CliError(
+                    "InvalidUsersFile", f"{path} changed during the run: {item}; the rest was not signed in"
+                )
+            yield item
+    except _NotAUsersFile as exc:
+        raise CliError(
+            "InvalidUsersFile", f"{path} changed during the run: {exc}; the rest was not signed in"
+        ) from None
+    except CliError as exc:
+        raise CliError(exc.code, exc.message) from None  # after a sign-in: the run failed, not the usage
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def _open_out(name: str, users: Path) -> TextIO:
+    """The output: stdout for ``-``, else the file, truncated (a new one readable by its owner only).
+
+    Raises:
+        CliError: the file cannot be created or written (a missing folder...), or is the users file.
+    """
+    if name == "-":
+        return sys.stdout
+    try:
+        same = os.path.samefile(name, users)
+    except OSError:
+        same = False
+    if same:
+        raise CliError("InvalidArgument", f"--out {name} is the users file", status=EXIT_USAGE)
+    try:
+        # 0600: the lines hold every user's tokens.
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise CliError("CannotWrite", f"{name}: {exc.strerror or exc}", status=EXIT_USAGE) from None
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def _write_failure(name: str, out: TextIO, exc: OSError) -> CliError:
+    if out is sys.stdout and isinstance(exc, BrokenPipeError):
+        # The reader went away (`| head`): point stdout at /dev/null, or the flush at exit fails again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    where = "stdout" if name == "-" else name
+    return CliError("CannotWrite", f"{where}: {exc.strerror or exc}; the run was stopped")
 
 
 def _line(result: SignInResult) -> str:
@@ -168,50 +408,124 @@ class _Progress:
         self._stream.flush()
 
 
-def bulk_sign_in(args: argparse.Namespace, run: Callable[[Coroutine[Any, Any, int]], int]) -> int:
-    """Run the command with ``run`` (the command line's event-loop runner); 1 when any sign-in failed.
+class _Runner(Protocol):
+    """The command line's event-loop runner (:func:`aiocognito.cli._run`)."""
+
+    def __call__(
+        self, coro: Coroutine[Any, Any, int], *, on_interrupt: Callable[[], None] | None = None
+    ) -> int: ...
+
+
+class _Run:
+    """One bulk run: its counts so far and how it ended, shared with the Ctrl-C handler."""
+
+    def __init__(self) -> None:
+        self.signed_in = 0
+        self.failed = 0
+        self.interrupted = False
+        self.error: CliError | None = None
+        self.consumer: asyncio.Future[None] | None = None
+
+    def interrupt(self) -> None:
+        """Ctrl-C: cancel the sign-ins (what reads their results, which closes them); called once."""
+        self.interrupted = True
+        if self.consumer is not None:
+            self.consumer.cancel()
+
+
+def bulk_sign_in(args: argparse.Namespace, run: _Runner) -> int:
+    """Run the command with ``run`` (the command line's event-loop runner).
+
+    Exit status: 0 when every user signed in, 1 when any failed (or the run stopped on an error), 130
+    on Ctrl-C.
 
     Raises:
-        ValueError: the users file is missing or has no ``username,password`` header.
+        CliError: a usage error (status 2), before anything was sent: an argument the library refuses,
+            a users file that cannot be read or has bad rows, an output that cannot be written.
     """
+    pool = user_pool(args)
     path: Path = args.users
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    progress = _Progress(sys.stderr, _count(path)) if sys.stderr.isatty() else None
-    if args.out == "-":
-        return run(_sign_in_all(args, path, sys.stdout, progress))
-    with open(args.out, "w", encoding="utf-8") as out:
-        return run(_sign_in_all(args, path, out, progress))
+    try:
+        total = _check(path)
+    except KeyboardInterrupt:
+        print("Interrupted while the users file was checked: nothing was sent", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    out = _open_out(args.out, path)
+    state = _Run()
+    progress = _Progress(sys.stderr, total) if sys.stderr.isatty() else None
+    try:
+        return run(_sign_in_all(pool, args, out, progress, state), on_interrupt=state.interrupt)
+    finally:
+        if out is not sys.stdout:
+            try:
+                out.close()
+            except OSError as exc:  # the last lines could not be flushed: the file is incomplete
+                print(f"CannotWrite: {args.out}: {exc.strerror or exc}", file=sys.stderr)
 
 
-async def _sign_in_all(args: argparse.Namespace, path: Path, out: TextIO, progress: _Progress | None) -> int:
-    # The CSV is read and the lines written through buffered files: a read or write that waits for the
-    # disk is rare and short, and nothing else shares this loop.
-    signed_in = failed = 0
+async def _sign_in_all(
+    pool: UserPool, args: argparse.Namespace, out: TextIO, progress: _Progress | None, state: _Run
+) -> int:
     started = time.monotonic()
     try:
-        async with UserPool(
-            args.pool_id, args.client_id, client_secret=args.client_secret, endpoint_url=args.endpoint_url
-        ) as pool:
-            results = pool.sign_in_many(
-                _rows(path), concurrency=args.concurrency, rate=args.rate, flow=args.flow
-            )
-            try:
-                async for result in results:
-                    out.write(_line(result))
-                    if result.ok:
-                        signed_in += 1
-                    else:
-                        failed += 1
-                    if progress is not None:
-                        progress.show(signed_in + failed, failed, time.monotonic() - started)
-            finally:
-                await results.aclose()
+        async with pool:
+            if not state.interrupted:
+                consumer = state.consumer = asyncio.ensure_future(_consume(pool, args, out, progress, state))
+                try:
+                    await consumer
+                except asyncio.CancelledError:
+                    if not (state.interrupted and consumer.cancelled()):
+                        raise  # this task itself was cancelled
     finally:
         if progress is not None:
             progress.clear()
-        out.flush()
+        try:
+            out.flush()
+        except OSError as exc:
+            state.error = state.error or _write_failure(args.out, out, exc)
     elapsed = time.monotonic() - started
-    rate = (signed_in + failed) / elapsed if elapsed > 0 else 0.0
-    print(f"{signed_in} signed in, {failed} failed in {elapsed:.1f} s ({rate:.1f}/s)", file=sys.stderr)
-    return 1 if failed else 0
+    done = state.signed_in + state.failed
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if state.interrupted:
+        print("Interrupted: the sign-ins in flight were cancelled", file=sys.stderr)
+    if state.error is not None:
+        print(f"{state.error.code}: {state.error.message}", file=sys.stderr)
+    print(
+        f"{state.signed_in} signed in, {state.failed} failed in {elapsed:.1f} s ({rate:.1f}/s)",
+        file=sys.stderr,
+    )
+    if state.interrupted:
+        return EXIT_INTERRUPTED
+    if state.error is not None:
+        return state.error.status
+    return EXIT_FAILED if state.failed else EXIT_OK
+
+
+async def _consume(
+    pool: UserPool, args: argparse.Namespace, out: TextIO, progress: _Progress | None, state: _Run
+) -> None:
+    # The CSV is read and the lines written through buffered files: a read or write that waits for the
+    # disk is rare and short, and nothing else shares this loop.
+    started = time.monotonic()
+    results = pool.sign_in_many(
+        _users(args.users), concurrency=args.concurrency, rate=args.rate, flow=args.flow
+    )
+    try:
+        async for result in results:
+            if result.ok:
+                state.signed_in += 1
+            else:
+                state.failed += 1
+            try:
+                out.write(_line(result))
+            except OSError as exc:
+                state.error = _write_failure(args.out, out, exc)
+                return
+            if progress is not None:
+                progress.show(state.signed_in + state.failed, state.failed, time.monotonic() - started)
+    except CliError as exc:  # the users file changed since it was checked
+        state.error = exc
+    except (CognitoError, RuntimeError) as exc:  # not one sign-in's failure: the run cannot go on
+        state.error = CliError(type(exc).__name__, str(exc))
+    finally:
+        await results.aclose()  # cancels the sign-ins still in flight

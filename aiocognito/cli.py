@@ -5,46 +5,81 @@ with the function that declares its arguments in :data:`_COMMANDS`; :func:`main`
 that table and turns the errors a user meets into one line on stderr.
 
 Exit status: 0 on success, 1 on a failure (``Code: message`` on stderr, never a traceback, never a
-secret), 2 on a usage error (argparse), 130 on Ctrl-C.
+secret), 2 on a usage error (argparse, an argument the library refuses, an input file that cannot be
+used: nothing was sent), 130 on Ctrl-C.
+
+Ctrl-C is taken by the event loop and cancels the command's task, which then closes what it opened: a
+``KeyboardInterrupt`` raised wherever the signal lands could cut a request or another task in half and
+print its traceback. Only a blocking read of the terminal (a prompt) lets Ctrl-C raise there, as a read
+would not return otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
+import logging
+import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import _cli_bulk
+from ._cli_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    non_empty,
+    port,
+    seconds,
+    user_pool,
+)
 from ._version import __version__
 from .errors import CognitoError, ServiceError
 from .flows import AuthFlow
-from .pool import ENDPOINT_ENV, UserPool
+from .pool import ENDPOINT_ENV
 from .steps import NewPassword, SignInStep, StepName
 
 __all__ = ["main"]
 
 _T = TypeVar("_T")
 
-_EXIT_OK = 0
-_EXIT_FAILED = 1
-_EXIT_INTERRUPTED = 130
-
-
-class _CliError(Exception):
-    """A failure of the command line itself (missing input...), shown as ``code: message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
 
 # --- where answers come from ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _ctrl_c_raises() -> Iterator[None]:
+    """Make Ctrl-C raise ``KeyboardInterrupt`` during a blocking read of stdin (a prompt).
+
+    While the event loop takes SIGINT, a read interrupted by it is simply resumed (PEP 475) and the loop
+    only sees the signal once the read returns, so a prompt would ignore Ctrl-C until Enter. The loop's
+    wake-up descriptor is set aside meanwhile, so the same Ctrl-C does not also cancel the task later.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are only handled in the main thread: nothing to change
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    wakeup = signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        signal.set_wakeup_fd(wakeup)
+
+
+def _read_line() -> str:
+    with _ctrl_c_raises():
+        return sys.stdin.readline()
 
 
 class _Inputs:
@@ -62,27 +97,28 @@ class _Inputs:
         return sys.stdin.isatty()
 
     def stdin_line(self, what: str, option: str) -> str:
-        line = sys.stdin.readline()
+        line = _read_line()
         if not line:
-            raise _CliError("MissingInput", f"{option} was given but stdin ended before {what}")
+            raise CliError("MissingInput", f"{option} was given but stdin ended before {what}")
         return line.rstrip("\r\n")
 
     def secret(self, prompt: str, what: str, option: str) -> str:
         if not self.interactive():
-            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use {option}")
+            raise CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use {option}")
         try:
-            return getpass.getpass(prompt, stream=sys.stderr)
+            with _ctrl_c_raises():
+                return getpass.getpass(prompt, stream=sys.stderr)
         except EOFError:
-            raise _CliError("MissingInput", f"stdin ended before {what}") from None
+            raise CliError("MissingInput", f"stdin ended before {what}") from None
 
     def line(self, prompt: str, what: str) -> str:
         if not self.interactive():
-            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal")
+            raise CliError("MissingInput", f"{what} is needed and stdin is not a terminal")
         sys.stderr.write(prompt)
         sys.stderr.flush()
-        line = sys.stdin.readline()
+        line = _read_line()
         if not line:
-            raise _CliError("MissingInput", f"stdin ended before {what}")
+            raise CliError("MissingInput", f"stdin ended before {what}")
         return line.strip()
 
     def code(self, prompt: str, what: str) -> str:
@@ -90,7 +126,7 @@ class _Inputs:
         if self._codes:
             return self._codes.pop(0)
         if not self.interactive():
-            raise _CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use --code")
+            raise CliError("MissingInput", f"{what} is needed and stdin is not a terminal: use --code")
         return self.line(prompt, what)
 
 
@@ -161,7 +197,7 @@ class _SignInAnswers:
             return self.password
         if name is StepName.CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED:
             return self._new_password(step)
-        raise _CliError("UnsupportedStep", f"the command line cannot answer {name.value}")
+        raise CliError("UnsupportedStep", f"the command line cannot answer {name.value}")
 
     def _new_password(self, step: SignInStep) -> NewPassword:
         option = "--new-password-stdin"
@@ -170,7 +206,7 @@ class _SignInAnswers:
         else:
             password = self.inputs.secret("New password: ", "a new password", option)
             if self.inputs.secret("New password again: ", "a new password", option) != password:
-                raise _CliError("PasswordMismatch", "the two new passwords differ")
+                raise CliError("PasswordMismatch", "the two new passwords differ")
         attributes = {
             attribute: self.inputs.line(f"{attribute}: ", f"the attribute {attribute}")
             for attribute in step.required_attributes
@@ -179,24 +215,18 @@ class _SignInAnswers:
         return NewPassword(password, attributes)
 
 
-def _non_empty(value: str) -> str:
-    if not value:
-        raise argparse.ArgumentTypeError("must not be empty")
-    return value
-
-
 def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--pool-id", required=True, type=_non_empty, help="the user pool id (us-east-1_AbC123)"
+        "--pool-id", required=True, type=non_empty, help="the user pool id (us-east-1_AbC123)"
     )
-    parser.add_argument("--client-id", required=True, type=_non_empty, help="the app client id")
+    parser.add_argument("--client-id", required=True, type=non_empty, help="the app client id")
     parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
     parser.add_argument(
         "--endpoint-url",
         help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else AWS)",
     )
     parser.add_argument(
-        "--username", required=True, type=_non_empty, help="the username, or an alias (e-mail...)"
+        "--username", required=True, type=non_empty, help="the username, or an alias (e-mail...)"
     )
     parser.add_argument(
         "--flow",
@@ -231,6 +261,7 @@ def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _sign_in_async(args: argparse.Namespace) -> int:
     flow: AuthFlow = args.flow
+    pool = user_pool(args)  # before the password is asked: a bad argument is reported first
     inputs = _Inputs(args.code)
     password: str | None = None
     if args.password_stdin:
@@ -238,19 +269,14 @@ async def _sign_in_async(args: argparse.Namespace) -> int:
     elif flow not in _PASSWORD_OPTIONAL:
         password = inputs.secret("Password: ", "the password", "--password-stdin")
     answers = _SignInAnswers(inputs, password, args.new_password_stdin)
-    async with UserPool(
-        args.pool_id,
-        args.client_id,
-        client_secret=args.client_secret,
-        endpoint_url=args.endpoint_url,
-    ) as pool:
+    async with pool:
         step = await pool.sign_in(args.username, password, flow=flow, on_challenge=answers)
     if step.name is not StepName.DONE or step.user is None:
         if step.error is not None:
             raise step.error
-        raise _CliError("SignInStopped", f"the sign-in stopped at {step.name.value}")
+        raise CliError("SignInStopped", f"the sign-in stopped at {step.name.value}")
     print(json.dumps(step.user.current_tokens.authentication_result()))
-    return _EXIT_OK
+    return EXIT_OK
 
 
 def _sign_in(args: argparse.Namespace) -> int:
@@ -269,7 +295,7 @@ def _say(line: object) -> None:
 def _add_serve_local_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="the address to bind (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=9229, help="the TCP port; 0 picks a free one (default: %(default)s)"
+        "--port", type=port, default=9229, help="the TCP port; 0 picks a free one (default: %(default)s)"
     )
     parser.add_argument(
         "--state",
@@ -278,50 +304,55 @@ def _add_serve_local_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _serve_local_async(args: argparse.Namespace) -> int:
-    import signal
+class _Stop:
+    """What ends ``serve-local``: Ctrl-C (handed over by :func:`_run`) or SIGTERM, between two requests."""
 
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signals: list[int] = []
+
+    def __call__(self, number: int = signal.SIGINT) -> None:
+        self.signals.append(number)
+        self.event.set()
+
+
+async def _serve_local_async(args: argparse.Namespace, stop: _Stop) -> int:
     from .testing import LocalUserPool
+    from .testing.state import StateFileError
 
     server = LocalUserPool(args.host, args.port, args.state, on_message=_say)
-    stop = asyncio.Event()
-    received: list[int] = []
     loop = asyncio.get_running_loop()
-    # Ctrl-C and SIGTERM stop the server between two requests: a KeyboardInterrupt raised wherever it
-    # lands could cut a reply (or the state file) in half.
-    handled: list[int] = []
-
-    def on_signal(number: int) -> None:
-        received.append(number)
-        stop.set()
-
-    for number in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(number, on_signal, number)
-        except (NotImplementedError, RuntimeError):  # no signal handlers on this platform's loop
-            continue
-        handled.append(number)
+    # SIGTERM, like Ctrl-C, stops the server between two requests, never in the middle of a reply or of
+    # a write of the state file.
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
+        handled = True
+    except (NotImplementedError, RuntimeError, ValueError):  # no signal handlers here (not the main thread)
+        handled = False
     try:
         try:
             await server.start()
+        except StateFileError as error:
+            raise CliError("InvalidStateFile", str(error), status=EXIT_USAGE) from None
         except OSError as error:
-            raise _CliError("CannotBind", f"{args.host}:{args.port}: {error.strerror or error}") from None
+            raise CliError("CannotBind", f"{args.host}:{args.port}: {error.strerror or error}") from None
         try:
             _say(f"endpoint: {server.endpoint_url}")
             state = f"; state in {args.state}" if args.state else ""
             print(f"local Cognito user pool ready{state}; Ctrl-C to stop", file=sys.stderr, flush=True)
-            await stop.wait()
+            await stop.event.wait()
         finally:
             await server.aclose()
     finally:
-        for handled_number in handled:
-            loop.remove_signal_handler(handled_number)
-    return _EXIT_INTERRUPTED if signal.SIGINT in received else _EXIT_OK
+        if handled:
+            loop.remove_signal_handler(signal.SIGTERM)
+    return EXIT_INTERRUPTED if signal.SIGINT in stop.signals else EXIT_OK
 
 
 def _serve_local(args: argparse.Namespace) -> int:
     """Serve a local Cognito user pool until Ctrl-C or SIGTERM."""
-    return _run(_serve_local_async(args))
+    stop = _Stop()
+    return _run(_serve_local_async(args, stop), on_interrupt=stop)
 
 
 def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -335,10 +366,10 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         _run(run_demo(out=_say))
     except DemoError as error:
-        raise _CliError("DemoFailed", str(error)) from None
+        raise CliError("DemoFailed", str(error)) from None
     except OSError as error:
-        raise _CliError("CannotBind", f"127.0.0.1: {error.strerror or error}") from None
-    return _EXIT_OK
+        raise CliError("CannotBind", f"127.0.0.1: {error.strerror or error}") from None
+    return EXIT_OK
 
 
 # --- verify -------------------------------------------------------------------------------------------
@@ -347,13 +378,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("token", metavar="TOKEN", help="the ID or access token, or - to read it from stdin")
     parser.add_argument(
-        "--pool-id", required=True, type=_non_empty, help="the user pool id (us-east-1_AbC123)"
+        "--pool-id", required=True, type=non_empty, help="the user pool id (us-east-1_AbC123)"
     )
     parser.add_argument(
         "--client-id",
         required=True,
         action="append",
-        type=_non_empty,
+        type=non_empty,
         help="an app client id whose tokens are accepted (repeat it for several)",
     )
     parser.add_argument(
@@ -368,25 +399,29 @@ def _add_verify_arguments(parser: argparse.ArgumentParser) -> None:
         "--scope", action="append", default=[], metavar="SCOPE", help="a scope the token must carry"
     )
     parser.add_argument(
-        "--leeway", type=float, default=5.0, help="seconds of clock difference tolerated (default: 5)"
+        "--leeway", type=seconds, default=5.0, help="seconds of clock difference tolerated (default: 5)"
     )
 
 
 async def _verify_async(args: argparse.Namespace) -> int:
     from .verify import InvalidTokenError, TokenVerifier
 
-    token = sys.stdin.readline().strip() if args.token == "-" else args.token
-    async with TokenVerifier(
-        args.pool_id, args.client_id, jwks_url=args.jwks_url, issuer=args.issuer, leeway=args.leeway
-    ) as verifier:
+    try:
+        verifier = TokenVerifier(
+            args.pool_id, args.client_id, jwks_url=args.jwks_url, issuer=args.issuer, leeway=args.leeway
+        )
+    except (TypeError, ValueError) as error:
+        raise CliError("InvalidArgument", str(error), status=EXIT_USAGE) from None
+    token = _read_line().strip() if args.token == "-" else args.token
+    async with verifier:
         try:
             claims = await verifier.verify(
                 token, token_use=args.token_use, groups=args.group, scopes=args.scope
             )
         except InvalidTokenError as error:
-            raise _CliError("InvalidToken", error.message) from None
+            raise CliError("InvalidToken", error.message) from None
     print(json.dumps(dict(claims.raw), sort_keys=True))
-    return _EXIT_OK
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -497,26 +532,58 @@ def _parser() -> argparse.ArgumentParser:
 # --- running ------------------------------------------------------------------------------------------
 
 
-def _run(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` on a new event loop, with Ctrl-C raising KeyboardInterrupt at once.
+def _run(coro: Coroutine[Any, Any, _T], *, on_interrupt: Callable[[], None] | None = None) -> _T:
+    """Run ``coro`` on a new event loop that takes Ctrl-C.
 
-    Not ``asyncio.run``: from Python 3.11 its SIGINT handler only cancels the task, so a Ctrl-C at a
-    prompt (a blocking read) would go unnoticed until Enter. Here the interrupt is raised where it lands;
-    if that is outside the task, the task is cancelled and run to its end so the pool is closed.
+    The first Ctrl-C cancels the task, which closes what it opened, and is then raised here as
+    ``KeyboardInterrupt``; given ``on_interrupt``, it calls that instead and lets the task end its own
+    way. Later ones are ignored while the task ends. Where the loop cannot take signals (not the main
+    thread), Ctrl-C raises ``KeyboardInterrupt`` where it lands: the task is then cancelled and run to
+    its end. A prompt lets it raise too (:func:`_ctrl_c_raises`).
+
+    Not ``asyncio.run``: a second Ctrl-C there raises ``KeyboardInterrupt`` wherever it lands, in the
+    middle of closing too, and a command cannot end its own way (the summary of ``bulk-sign-in``).
     """
     loop = asyncio.new_event_loop()
     task = loop.create_task(coro)
-    try:
-        return loop.run_until_complete(task)
-    except KeyboardInterrupt:
-        if not task.done():
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        if interrupted:
+            return
+        interrupted = True
+        if on_interrupt is not None:
+            on_interrupt()
+        else:
             task.cancel()
-            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-        raise
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        taken = True
+    except (NotImplementedError, RuntimeError, ValueError):
+        taken = False
+    try:
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted and task.cancelled():
+                raise KeyboardInterrupt from None
+            raise
+        except KeyboardInterrupt:
+            if not task.done():
+                task.cancel()
+                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+            raise
     finally:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
+            if taken:
+                loop.remove_signal_handler(signal.SIGINT)
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
             loop.close()
 
 
@@ -527,9 +594,31 @@ def _one_line(text: str) -> str:
 def _error_line(error: BaseException) -> str:
     if isinstance(error, ServiceError):
         return f"{error.code}: {error.message}" if error.message else error.code
-    if isinstance(error, _CliError):
+    if isinstance(error, CliError):
         return f"{error.code}: {error.message}"
     return f"{type(error).__name__}: {error}"
+
+
+@contextlib.contextmanager
+def _library_log() -> Iterator[None]:
+    """While a command runs, show the library's log records of level ERROR only, one line each.
+
+    Its warnings (a JWKS fetch that failed, reported by the command as its own error line anyway) would
+    otherwise reach stderr through logging's last resort, as a second line. A program that configured
+    logging (handlers on the root or the ``aiocognito`` logger) keeps its own choice.
+    """
+    logger = logging.getLogger("aiocognito")
+    if logging.getLogger().handlers or logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -541,13 +630,18 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help, --version, usage errors
         code = exit_.code
-        return code if isinstance(code, int) else (_EXIT_OK if code is None else _EXIT_FAILED)
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_FAILED)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with _library_log():
+            return run(args)
     except KeyboardInterrupt:
-        return _EXIT_INTERRUPTED
-    except (CognitoError, _CliError, ValueError) as error:
-        # ValueError: what the library refuses as given (an endpoint URL, a choice that is not offered).
+        return EXIT_INTERRUPTED
+    except CliError as error:
         print(_one_line(_error_line(error)), file=sys.stderr)
-        return _EXIT_FAILED
+        return error.status
+    except (CognitoError, ValueError) as error:
+        # ValueError: what the library refuses during the operation (a choice that is not offered...);
+        # arguments it refuses are found before, as usage errors.
+        print(_one_line(_error_line(error)), file=sys.stderr)
+        return EXIT_FAILED

@@ -583,6 +583,12 @@ def _forget_last_user(doc: dict[str, Any], key: StoreKey) -> None:
             del doc["last_user"][key.pool_id]
 
 
+# A writer's temporary file: ".<name>." + this many random bytes in hex + the suffix.
+_TEMP_RANDOM_BYTES = 8
+_TEMP_SUFFIX = ".tmp"
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -591,10 +597,13 @@ class FileTokenStore(_StoreBase):
     """All users' records in one JSON file, safe to share between processes on one machine.
 
     Every write reads the file, changes it and writes it back under an exclusive ``flock`` on
-    ``<path>.lock``: the new content goes to a temporary file in the same directory, created with mode
-    0600, is ``fsync``-ed, then atomically renamed over the file (and the directory is ``fsync``-ed).
-    Readers never lock: they see the old file or the new one. Reads are cached and the cache is checked
-    with one ``stat``; all file IO runs in a worker thread, never on the event loop.
+    ``<path>.lock``: the new content goes to a temporary file ``.<name>.<16 hex digits>.tmp`` in the same
+    directory, created exclusively with mode 0600, is ``fsync``-ed, then atomically renamed over the file
+    (and the directory is ``fsync``-ed). A writer killed before its rename leaves its temporary file
+    behind, tokens and all: the next write (from any process) removes it, so no copy of the tokens
+    outlives a crash for longer than that. Readers never lock: they see the old file or the new one.
+    Reads are cached and the cache is checked with one ``stat``; all file IO runs in a worker thread,
+    never on the event loop.
 
     A file that is not a token file (bad JSON, wrong shape, a newer format) raises
     :class:`TokenStoreError` naming it, and is never overwritten. A file other users may read or write
@@ -797,14 +806,60 @@ class FileTokenStore(_StoreBase):
         """Read-modify-write under the file lock (worker thread)."""
         self._make_dir(self._path.parent)
         with self._flock_blocking(self._write_lock_path):
+            self._remove_leftovers()
             snapshot = self._load()  # fresh: never trust the cache for a write
             if not change(snapshot.doc):
                 return snapshot
             return self._replace(snapshot.doc)
 
+    def _is_temporary(self, name: str) -> bool:
+        """Whether ``name`` is one of this file's temporary files (as :meth:`_replace` names them)."""
+        prefix = f".{self._path.name}."
+        if not (name.startswith(prefix) and name.endswith(_TEMP_SUFFIX)):
+            return False
+        random_part = name[len(prefix) : -len(_TEMP_SUFFIX)]
+        return len(random_part) == 2 * _TEMP_RANDOM_BYTES and all(c in _HEX_DIGITS for c in random_part)
+
+    def _remove_leftovers(self) -> None:
+        """Remove the temporary files of writers killed before their rename (the write lock is held).
+
+        A writer creates its temporary file only while it holds the write lock, and this one holds it
+        now: every such file found is a leftover of a writer that died, never one still being filled. A
+        leftover that cannot be removed is logged, not raised: the write itself may still succeed.
+        """
+        directory = self._path.parent
+        try:
+            with os.scandir(directory) as entries:
+                leftovers = [
+                    entry.name
+                    for entry in entries
+                    if self._is_temporary(entry.name) and not entry.is_dir(follow_symlinks=False)
+                ]
+        except OSError as exc:
+            _log.warning(
+                "token file %s: cannot look for leftover temporary files: %s", self._path, exc.strerror
+            )
+            return
+        for name in leftovers:
+            try:
+                os.unlink(directory / name)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                _log.warning(
+                    "token file %s: cannot remove %s, left by a writer that did not finish: %s",
+                    self._path,
+                    name,
+                    exc.strerror,
+                )
+                continue
+            _log.info("token file %s: removed %s, left by a writer that did not finish", self._path, name)
+
     def _replace(self, doc: dict[str, Any]) -> _Snapshot:
         data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        tmp = self._path.with_name(f".{self._path.name}.{secrets.token_hex(8)}.tmp")
+        tmp = self._path.with_name(
+            f".{self._path.name}.{secrets.token_hex(_TEMP_RANDOM_BYTES)}{_TEMP_SUFFIX}"
+        )
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:

@@ -17,12 +17,14 @@ import json
 import os
 import secrets
 import tempfile
+import types
+import typing
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiocognito import srp
+from aiocognito import _json, srp
 from aiocognito.srp import _powmod_secret
 
 from .faults import Fault, invalid_parameter
@@ -36,6 +38,7 @@ __all__ = [
     "IdentityPool",
     "Pool",
     "RefreshRecord",
+    "StateFileError",
     "Store",
     "User",
     "make_verifier",
@@ -101,10 +104,120 @@ def make_verifier(pool_name: str, username: str, password: str) -> tuple[str, st
     return salt, format(_powmod_secret(srp.G, x, srp.N), "x")
 
 
-def _build(cls: type[_T], data: dict[str, Any]) -> _T:
-    """A dataclass from its JSON form; keys it does not know are dropped (older or newer files)."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    return cls(**{key: value for key, value in data.items() if key in names})
+class StateFileError(ValueError):
+    """A state file that cannot be read, or is not a local user pool state file.
+
+    The message names the file and, for a malformed one, the first value that is wrong; the file is
+    left as it is (the server does not start, so it never overwrites it).
+    """
+
+
+class _Malformed(StateFileError):
+    """A value of the state file that is not what its field holds; ``where`` is its path in the file."""
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+
+
+# Nesting levels of a state file: store > pools > pool > users > user > devices > device > field, and
+# the echoed request configurations below a client or a pool.
+_STATE_MAX_DEPTH = 64
+# A state file is this server's own and as large as its pools: no limit on its number of objects.
+_STATE_MAX_CONTAINERS = 1 << 62
+
+
+def _key_path(where: str, key: str) -> str:
+    shown = key if len(key) <= 40 else key[:37] + "..."
+    return f"{where}[{shown!r}]"
+
+
+def _type_name(hint: Any) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
+    if hint in names:
+        return names[hint]
+    origin = typing.get_origin(hint)
+    if origin is list:
+        return "an array"
+    if origin is dict:
+        return "an object"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in typing.get_args(hint))
+    return "a value of another kind"
+
+
+def _check_value(value: Any, hint: Any, where: str) -> None:
+    """Refuse ``value`` unless it is JSON of the field's annotated type (nested lists and objects too)."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            with contextlib.suppress(_Malformed):
+                _check_value(value, arg, where)
+                return
+        raise _Malformed(where, f"not {_type_name(hint)}")
+    if hint is type(None):
+        ok = value is None
+    elif hint is bool or hint is str:
+        ok = type(value) is hint
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif origin is list:
+        if not isinstance(value, list):
+            raise _Malformed(where, f"not {_type_name(hint)}")
+        (item,) = typing.get_args(hint)
+        for index, element in enumerate(value):
+            _check_value(element, item, f"{where}[{index}]")
+        return
+    elif origin is dict:
+        _check_object(value, where, typing.get_args(hint)[1])
+        return
+    else:  # a type this checker does not know: nothing to refuse
+        return
+    if not ok:
+        raise _Malformed(where, f"not {_type_name(hint)}")
+
+
+def _check_object(value: Any, where: str, item: Any = Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(where, "not an object")
+    for key, element in value.items():
+        _check_value(element, item, _key_path(where, key))
+    return value
+
+
+_FIELDS: dict[type, tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]] = {}
+
+
+def _fields_of(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """A dataclass's resolved annotations and its fields by name (resolved once per class)."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = (typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)})
+    return known
+
+
+def _build(cls: type[_T], data: Any, where: str, *, nested: frozenset[str] = frozenset()) -> _T:
+    """A dataclass from its JSON form; keys it does not know are dropped (older or newer files).
+
+    Each known field is checked against its annotation, except the ``nested`` ones (dataclasses the
+    caller builds itself).
+
+    Raises:
+        _Malformed: ``data`` is not an object, misses a required field, or has a value of the wrong type.
+    """
+    _check_object(data, where)
+    hints, fields = _fields_of(cls)
+    for name, spec in fields.items():
+        if name not in data:
+            required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+            if required:
+                raise _Malformed(where, f"'{name}' is missing")
+        elif name not in nested:
+            _check_value(data[name], hints[name], f"{where}.{name}")
+    return cls(**{key: value for key, value in data.items() if key in fields})
 
 
 @dataclass(slots=True)
@@ -184,9 +297,13 @@ class User:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> User:
-        user = _build(cls, {**data, "devices": {}})
-        user.devices = {key: _build(Device, value) for key, value in data.get("devices", {}).items()}
+    def from_json(cls, data: dict[str, Any], where: str = "user") -> User:
+        """Raises: StateFileError: a value is missing or of the wrong type (the message gives its path)."""
+        user = _build(cls, data, where, nested=frozenset({"devices"}))
+        devices = _check_object(data.get("devices", {}), f"{where}.devices")
+        user.devices = {
+            key: _build(Device, value, _key_path(f"{where}.devices", key)) for key, value in devices.items()
+        }
         return user
 
 
@@ -378,13 +495,23 @@ class Pool:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Pool:
-        pool = _build(cls, {**data, "users": {}, "clients": {}, "groups": {}, "refresh_tokens": {}})
-        pool.users = {name: User.from_json(value) for name, value in data.get("users", {}).items()}
-        pool.clients = {key: _build(Client, value) for key, value in data.get("clients", {}).items()}
-        pool.groups = {key: _build(Group, value) for key, value in data.get("groups", {}).items()}
+    def from_json(cls, data: dict[str, Any], where: str = "pool") -> Pool:
+        """Raises: StateFileError: a value is missing or of the wrong type (the message gives its path)."""
+        nested = frozenset({"users", "clients", "groups", "refresh_tokens"})
+        pool = _build(cls, data, where, nested=nested)
+
+        def each(name: str) -> tuple[str, dict[str, Any]]:
+            return f"{where}.{name}", _check_object(data.get(name, {}), f"{where}.{name}")
+
+        at, users = each("users")
+        pool.users = {key: User.from_json(value, _key_path(at, key)) for key, value in users.items()}
+        at, clients = each("clients")
+        pool.clients = {key: _build(Client, value, _key_path(at, key)) for key, value in clients.items()}
+        at, groups = each("groups")
+        pool.groups = {key: _build(Group, value, _key_path(at, key)) for key, value in groups.items()}
+        at, tokens = each("refresh_tokens")
         pool.refresh_tokens = {
-            key: _build(RefreshRecord, value) for key, value in data.get("refresh_tokens", {}).items()
+            key: _build(RefreshRecord, value, _key_path(at, key)) for key, value in tokens.items()
         }
         return pool
 
@@ -438,10 +565,19 @@ class Store:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Store:
+        """The store of a state file's JSON.
+
+        Raises:
+            StateFileError: a value is missing or of the wrong type (the message gives its path).
+        """
+        _check_object(data, "the document")
+        pools = _check_object(data.get("pools", {}), "pools")
+        identity_pools = _check_object(data.get("identity_pools", {}), "identity_pools")
         return cls(
-            pools={key: Pool.from_json(value) for key, value in data.get("pools", {}).items()},
+            pools={key: Pool.from_json(value, _key_path("pools", key)) for key, value in pools.items()},
             identity_pools={
-                key: _build(IdentityPool, value) for key, value in data.get("identity_pools", {}).items()
+                key: _build(IdentityPool, value, _key_path("identity_pools", key))
+                for key, value in identity_pools.items()
             },
         )
 
@@ -466,16 +602,51 @@ class Store:
         """The state in ``path``, or an empty one when the file does not exist.
 
         Raises:
-            ValueError: the file is not a state file.
+            StateFileError: the file cannot be read, or is not a local user pool state file; the message
+                names it and says why (it is left unchanged).
         """
+
+        def refused(why: str) -> StateFileError:
+            return StateFileError(
+                f"state file {path}: {why}; it was left unchanged (repair it, or remove it to start empty)"
+            )
+
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return cls()
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("version") != 1:
-            raise ValueError(f"{path} is not an aiocognito local user pool state file")
-        return cls.from_json(data)
+        except OSError as exc:
+            raise StateFileError(f"state file {path}: cannot read it: {exc.strerror or exc}") from None
+        try:
+            data = _json.loads(raw, max_depth=_STATE_MAX_DEPTH, max_containers=_STATE_MAX_CONTAINERS)
+        except _json.JsonError as exc:
+            where = _json_position(raw) if str(exc) == "not JSON" else ""
+            raise refused(f"{exc}{where}") from None
+        if not isinstance(data, dict):
+            raise refused("not a JSON object")
+        version = data.get("version")
+        if version != 1:
+            if type(version) is int:
+                raise refused(f"format version {version}, this aiocognito reads version 1")
+            raise refused('no "version": 1, so not a local user pool state file')
+        try:
+            return cls.from_json(data)
+        except StateFileError as exc:
+            raise refused(f"not a local user pool state file: {exc}") from None
+
+
+def _json_position(raw: bytes) -> str:
+    """Where json stops reading ``raw`` (" at line L column C"), to help a repair by hand; else "".
+
+    Only for a document :func:`aiocognito._json.loads` refused as "not JSON": its nesting was checked.
+    """
+    try:
+        json.loads(raw.decode("utf-8"))
+    except json.JSONDecodeError as exc:
+        return f" at line {exc.lineno} column {exc.colno}"
+    except (ValueError, RecursionError):
+        return ""
+    return ""
 
 
 def new_client_id() -> str:

@@ -6,11 +6,13 @@ command line sent the right answers.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -334,6 +336,190 @@ def test_password_needed_without_terminal_fails_clearly(ministack_endpoint: str)
 
     _assert_one_line_error(result, "MissingInput: ")
     assert "--password-stdin" in result.stderr
+
+
+# --- bad input, unreachable endpoints, Ctrl-C in flight ----------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _unsigned_token() -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123", "token_use": "access"}
+    return f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["sign-in", "--pool-id", "nounderscore", "--client-id", "c", "--username", "u"],
+            "InvalidArgument: malformed user pool id",
+        ),
+        (
+            [
+                "sign-in",
+                "--pool-id",
+                "us-east-1_AbC123",
+                "--client-id",
+                "c",
+                "--username",
+                "u",
+                "--endpoint-url",
+                "ftp://x/",
+            ],
+            "InvalidArgument: endpoint_url must be an http(s) URL",
+        ),
+        (
+            [
+                "sign-in",
+                "--pool-id",
+                "us-east-1_AbC123",
+                "--client-id",
+                "c",
+                "--username",
+                "u",
+                "--endpoint-url",
+                "http://[::1",
+            ],
+            "InvalidArgument: ",
+        ),
+        (
+            ["verify", "t", "--pool-id", "nounderscore", "--client-id", "c"],
+            "InvalidArgument: malformed user pool id",
+        ),
+        (
+            [
+                "verify",
+                "t",
+                "--pool-id",
+                "us-east-1_AbC123",
+                "--client-id",
+                "c",
+                "--jwks-url",
+                "file:///etc/passwd",
+            ],
+            "InvalidArgument: jwks_url must be an http(s) URL",
+        ),
+        (
+            ["verify", "t", "--pool-id", "us-east-1_AbC123", "--client-id", "c", "--leeway", "nan"],
+            "usage: ",
+        ),
+        (["verify", "t", "--pool-id", "us-east-1_AbC123", "--client-id", "c", "--leeway", "-1"], "usage: "),
+    ],
+    ids=[
+        "pool-id",
+        "endpoint-scheme",
+        "endpoint-ipv6",
+        "verify-pool-id",
+        "jwks-scheme",
+        "leeway-nan",
+        "leeway-negative",
+    ],
+)
+def test_an_argument_the_library_refuses_is_a_usage_error_before_any_prompt(
+    args: list[str], expected: str
+) -> None:
+    # No --password-stdin and no terminal: the argument is refused before the password is asked for.
+    result = _cli(args)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(expected), result.stderr
+    assert "Traceback" not in result.stderr
+    if not expected.startswith("usage"):
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_an_unreachable_endpoint_is_one_line_and_status_1() -> None:
+    port = _closed_port()
+    sign_in = _cli(
+        [
+            "sign-in",
+            "--pool-id",
+            "us-east-1_AbC123",
+            "--client-id",
+            "c",
+            "--username",
+            "u",
+            "--password-stdin",
+            "--endpoint-url",
+            f"http://127.0.0.1:{port}",
+        ],
+        stdin="pw-Secret1!\n",
+    )
+    _assert_one_line_error(sign_in, "TransportError: InitiateAuth: ", "pw-Secret1!")
+
+    verify = _cli(
+        [
+            "verify",
+            _unsigned_token(),
+            "--pool-id",
+            "us-east-1_AbC123",
+            "--client-id",
+            "c",
+            "--jwks-url",
+            f"http://127.0.0.1:{port}/jwks.json",
+        ]
+    )
+    assert verify.returncode == 1
+    assert len(verify.stderr.splitlines()) == 1, verify.stderr
+    assert "Traceback" not in verify.stderr
+
+
+def test_ctrl_c_while_a_request_is_in_flight_exits_130_quietly(tmp_path: Path) -> None:
+    """Ctrl-C during a request (a server that never answers): the task is cancelled, the pool closed."""
+    password = tmp_path / "password"
+    password.write_text("pw-Secret1!\n")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        for _ in range(3):
+            with password.open("rb") as stdin:
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "aiocognito",
+                        "sign-in",
+                        "--pool-id",
+                        "us-east-1_AbC123",
+                        "--client-id",
+                        "c",
+                        "--username",
+                        "u",
+                        "--password-stdin",
+                        "--endpoint-url",
+                        f"http://127.0.0.1:{port}",
+                    ],
+                    stdin=stdin,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=_env(),
+                )
+            try:
+                ready, _, _ = select.select([silent], [], [], 30)
+                assert ready, "the sign-in never connected"
+                connection, _ = silent.accept()
+                with connection:
+                    connection.settimeout(30)
+                    assert connection.recv(65536).startswith(b"POST ")  # the request is in flight
+                    process.send_signal(signal.SIGINT)
+                    stdout, stderr = process.communicate(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+            assert process.returncode == 130, stderr
+            assert stdout == b""
+            assert stderr == b""
 
 
 # --- usage, help, version -------------------------------------------------------------------------------

@@ -168,3 +168,63 @@ def test_a_port_in_use_is_one_line_and_status_1() -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert re.fullmatch(rf"CannotBind: 127\.0\.0\.1:{port}: .+\n", done.stderr), done.stderr
+
+
+def _serve_local_once(*args: str) -> subprocess.CompletedProcess[str]:
+    """serve-local that is expected to stop by itself (a bad argument or state file): bounded."""
+    return subprocess.run(
+        [sys.executable, "-m", "aiocognito", "serve-local", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'{"version": 1, "pools": {"us-east-1_x": {"id": "us-east-1_x"', "not JSON at line 1 column 61"),
+        (b'{"version": 1, "pools": {"us-east-1_x": {"id": "us-east-1_x"}}}', "'name' is missing"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "not UTF-8"),
+    ],
+    ids=["truncated", "wrong-shape", "binary"],
+)
+def test_a_corrupt_state_file_is_named_in_one_line_and_never_overwritten(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    state = tmp_path / "cognito.json"
+    state.write_bytes(content)
+    before = state.stat()
+
+    done = _serve_local_once("--state", str(state))
+
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""  # it never served
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"InvalidStateFile: state file {state}: "), line
+    assert why in line
+    assert line.endswith("it was left unchanged (repair it, or remove it to start empty)")
+    after = state.stat()
+    assert state.read_bytes() == content
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert [p.name for p in tmp_path.iterdir()] == ["cognito.json"]  # no temporary state file either
+
+
+def test_an_unreadable_state_file_and_a_bad_port_are_one_line_and_status_2(tmp_path: Path) -> None:
+    unreadable = _serve_local_once("--state", str(tmp_path))
+    assert unreadable.returncode == 2
+    assert unreadable.stderr == f"InvalidStateFile: state file {tmp_path}: cannot read it: Is a directory\n"
+    for port in ("99999", "-1", "http"):
+        bad = subprocess.run(
+            [sys.executable, "-m", "aiocognito", "serve-local", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert bad.returncode == 2, bad.stderr
+        assert bad.stderr.splitlines()[-1].startswith("aiocognito serve-local: error: argument --port: ")
+        assert "Traceback" not in bad.stderr

@@ -9,6 +9,9 @@ import asyncio
 import base64
 import json
 import os
+import re
+import select
+import signal
 import stat
 import subprocess
 import sys
@@ -622,3 +625,172 @@ async def test_last_user_follows_sign_in_and_sign_out(any_store: Any) -> None:
     assert await any_store.last_user(POOL, CLIENT) is None
     assert await any_store.usernames(POOL, CLIENT) == ["alice", "bob"]
     assert await any_store.get(key("bob")) == SessionRecord(device=make_device("bob"))
+
+
+# --- writers killed half-way -------------------------------------------------------------------------
+
+# A writer that stops for good between creating its temporary file and renaming it: os.replace is
+# replaced in that process only, so the parent can SIGKILL it at exactly that point.
+STUCK_WRITER = textwrap.dedent(
+    """
+    import asyncio, os, sys, time
+    from aiocognito.flows import DeviceCredentials
+    from aiocognito.token_store import FileTokenStore, SessionRecord, StoreKey
+
+    def stuck(src, dst):
+        print(src, flush=True)
+        time.sleep(120)
+
+    os.replace = stuck
+
+    async def main(path):
+        device = DeviceCredentials("dk-killed", "dg-killed", "DP-SECRET-killed")
+        await FileTokenStore(path).put(StoreKey("pool", "client", "killed"), SessionRecord(device=device))
+
+    asyncio.run(main(sys.argv[1]))
+    """
+)
+
+
+def _temporaries(directory: Path, name: str) -> list[Path]:
+    return sorted(
+        p for p in directory.iterdir() if p.name.startswith(f".{name}.") and p.name.endswith(".tmp")
+    )
+
+
+async def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    await FileTokenStore(path).put(key(), make_record())
+    before = path.read_bytes()
+    # Names that only look like this file's temporaries, and another file's: never touched.
+    others = [
+        tmp_path / ".tokens.json.not-random.tmp",
+        tmp_path / ".tokens.json.0123456789abcdef0.tmp",
+        tmp_path / ".other.json.0123456789abcdef.tmp",
+        tmp_path / "tokens.json.0123456789abcdef.tmp",
+    ]
+    for other in others:
+        other.write_text("not ours")
+    child = subprocess.Popen(
+        [sys.executable, "-c", STUCK_WRITER, str(path)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ready, _, _ = await asyncio.to_thread(select.select, [child.stdout], [], [], 30)
+        assert ready, "the writer did not reach its rename"
+        temporary = Path(child.stdout.readline().strip())
+        assert temporary.parent == tmp_path
+        assert re.fullmatch(r"\.tokens\.json\.[0-9a-f]{16}\.tmp", temporary.name), temporary.name
+        assert stat.S_IMODE(temporary.stat().st_mode) == 0o600
+        assert b"DP-SECRET-killed" in temporary.read_bytes()  # a copy of the tokens, until removed
+        # While that writer lives it holds the write lock: no other writer can get in, so none can
+        # remove the temporary file it is still filling.
+        with pytest.raises(LockTimeoutError, match="write lock"):
+            await FileTokenStore(path, lock_timeout=0.3).put(key("bob"), make_record("bob"))
+        assert temporary.exists()
+    finally:
+        child.kill()
+        await asyncio.to_thread(child.communicate, timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    assert temporary.exists()  # the leftover of a killed writer
+    assert path.read_bytes() == before  # the file as it was before the killed write: never half-written
+
+    store = FileTokenStore(path)
+    await store.put(key("bob"), make_record("bob"))
+
+    assert not temporary.exists()
+    assert _temporaries(tmp_path, "tokens.json") == sorted(others[:2])
+    assert all(other.read_text() == "not ours" for other in others)
+    assert await FileTokenStore(path).get(key()) == make_record()
+    assert await FileTokenStore(path).get(key("bob")) == make_record("bob")
+    assert await FileTokenStore(path).get(StoreKey("pool", "client", "killed")) is None
+
+
+async def test_a_write_that_changes_nothing_still_removes_leftovers(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    await FileTokenStore(path).put(key(), make_record())
+    leftover = tmp_path / ".tokens.json.00112233445566ff.tmp"
+    leftover.write_bytes(path.read_bytes())
+    await FileTokenStore(path).delete(key("nobody"))  # nothing to change
+    assert not leftover.exists()
+
+
+# Forks a writer that never stops, SIGKILLs it at a random moment, and checks the file: a single process
+# forking (no threads of its own before the last write) keeps 150 kills within a few seconds.
+KILLER = textwrap.dedent(
+    """
+    import asyncio, json, os, random, signal, sys, time
+    from aiocognito.flows import DeviceCredentials
+    from aiocognito.token_store import FileTokenStore, SessionRecord, StoreKey
+
+    path, kills, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    directory, name = os.path.dirname(path), os.path.basename(path)
+
+    def temporaries():
+        return [n for n in os.listdir(directory) if n.startswith(f".{name}.") and n.endswith(".tmp")]
+
+    def record(gen, i):
+        return SessionRecord(device=DeviceCredentials(f"dk-{gen}-{i}", "dg", f"DP-{gen}-{i}"))
+
+    async def write_forever(gen):
+        store = FileTokenStore(path)
+        i = 0
+        while True:
+            await store.put(StoreKey("pool", "client", f"user{i % 20}"), record(gen, i))
+            i += 1
+
+    def check():
+        if not os.path.exists(path):
+            return 0
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read())
+        assert doc["version"] == 1, doc
+        users = doc["users"].get("pool", {}).get("client", {})
+        for raw in users.values():
+            SessionRecord.from_dict(raw)
+        return len(users)
+
+    rng = random.Random(seed)
+    left = 0
+    for gen in range(kills):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                asyncio.run(write_forever(gen))
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0.002, 0.03))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status), status
+        found = temporaries()
+        # Each writer removes the leftovers before it makes its own: never more than one.
+        assert len(found) <= 1, found
+        left += len(found)
+        check()
+    asyncio.run(FileTokenStore(path).put(StoreKey("pool", "client", "last"), record("last", 0)))
+    assert temporaries() == [], temporaries()
+    print(json.dumps({"kills": kills, "left_behind": left, "users": check()}))
+    """
+)
+
+
+def test_sigkilled_writers_never_corrupt_the_file_and_leave_no_temporary_behind(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, str(tmp_path / "tokens.json"), "150", "11"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["kills"] == 150
+    assert summary["users"] >= 1
+    assert summary["left_behind"] >= 1  # the kills did land between a temporary file and its rename
+    assert _temporaries(tmp_path, "tokens.json") == []
