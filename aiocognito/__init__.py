@@ -11,9 +11,13 @@ Sign users in with SRP and every challenge, keep their tokens fresh, call any Co
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
 from ._service_errors import *  # noqa: F403 - one class per Cognito error code
 from ._service_errors import __all__ as _service_error_names
 from ._version import __version__
+from .core.flows import AuthFlow, DeviceCredentials, UserContext
+from .core.steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
+from .core.tokens import TokenSet
 from .errors import (
     CognitoError,
     ProtocolError,
@@ -22,14 +26,13 @@ from .errors import (
     SignedOutError,
     TransportError,
 )
-from .flows import AuthFlow, DeviceCredentials, UserContext
 from .pool import SignUpResult, UserPool
-from .signing import AwsCredentials
-from .steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
 from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore, TokenStoreError
-from .tokens import TokenSet
-from .transport import RetryPolicy, Timeouts
 from .user import User
+from .wire.signing import AwsCredentials
+from .wire.transport import RetryPolicy, Timeouts
+
+_moved.install()  # old module paths (aiocognito.flows...) keep working
 
 if TYPE_CHECKING:
     from .bulk import ChallengeRequiredError, InvalidCredentialsError, SignInResult

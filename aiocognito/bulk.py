@@ -55,11 +55,12 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
-from . import driver, srp
+from . import driver
+from .core import srp
+from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
+from .core.steps import _STEP_OF_CHALLENGE
+from .core.tokens import TokenSet
 from .errors import CognitoError, ServiceError
-from .flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
-from .steps import _STEP_OF_CHALLENGE
-from .tokens import TokenSet
 
 if TYPE_CHECKING:
     from .pool import UserPool

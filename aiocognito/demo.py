@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._service_errors import NotAuthorizedError
+from .core.steps import SignInStep, StepName
+from .core.tokens import TokenSet
 from .errors import CognitoError
 from .pool import UserPool
-from .steps import SignInStep, StepName
-from .tokens import TokenSet
 from .user import User
 from .verify import InvalidTokenError, TokenVerifier
 

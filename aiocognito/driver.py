@@ -15,9 +15,9 @@ import multiprocessing
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from . import srp
+from .core import srp
+from .core.flows import Call, Compute, Effect
 from .errors import CognitoError
-from .flows import Call, Compute, Effect
 
 __all__ = ["compute", "drive"]
 

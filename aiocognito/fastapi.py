@@ -30,9 +30,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from .core.tokens import TokenSet
 from .errors import TransportError
 from .pool import UserPool
-from .tokens import TokenSet
 from .user import User
 from .verify import InsufficientScopeError, InvalidTokenError, TokenClaims, TokenVerifier
 

@@ -12,9 +12,9 @@ import datetime
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from .endpoints import endpoint_url
 from .errors import ProtocolError
-from .signing import AwsCredentials
+from .wire.endpoints import endpoint_url
+from .wire.signing import AwsCredentials
 
 if TYPE_CHECKING:
     from .user import User

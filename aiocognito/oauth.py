@@ -38,12 +38,12 @@ from typing import Any, Literal
 
 import aiohttp
 
-from ._json import JsonError, is_valid_text, loads
-from .endpoints import endpoint_url, region_from_pool_id
+from .core.safe_json import JsonError, is_valid_text, loads
+from .core.tokens import TokenSet
 from .errors import CognitoError, ProtocolError, TransportError
 from .token_store import SessionRecord, StoreKey, TokenStore, TokenStoreError
-from .tokens import TokenSet
-from .transport import (
+from .wire.endpoints import endpoint_url, region_from_pool_id
+from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_REPLY_BYTES,
     USER_AGENT,

@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from . import driver
-from ._calls import is_repeatable
-from ._operation_table import SERVICES
-from ._refresh import Refresher
-from .endpoints import endpoint_url as _regional_endpoint
-from .endpoints import region_from_pool_id
-from .errors import ProtocolError
-from .flows import (
+from .core.flows import (
     Answer,
     AuthFlow,
     Call,
@@ -39,12 +33,18 @@ from .flows import (
     answer_challenge,
     start_sign_in,
 )
-from .signing import CredentialsLike, Signer
-from .steps import CodeDelivery, SignInStep, StepName
+from .core.steps import CodeDelivery, SignInStep, StepName
+from .core.tokens import TokenSet
+from .errors import ProtocolError
+from .refresh import Refresher
 from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore
-from .tokens import TokenSet
-from .transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Timeouts, Transport
 from .user import User, code_delivery_of
+from .wire._tables.operations import SERVICES
+from .wire.endpoints import endpoint_url as _regional_endpoint
+from .wire.endpoints import region_from_pool_id
+from .wire.operations import is_repeatable
+from .wire.signing import CredentialsLike, Signer
+from .wire.transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Timeouts, Transport
 
 if TYPE_CHECKING:
     from . import bulk

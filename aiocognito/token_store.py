@@ -51,11 +51,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import quote
 
-from . import _json
-from ._checks import MAX_EPOCH_SECONDS, is_epoch_seconds, text_problem
+from .core import safe_json as _json
+from .core.checks import MAX_EPOCH_SECONDS, is_epoch_seconds, text_problem
+from .core.flows import DeviceCredentials
+from .core.tokens import TokenSet, decode_claims
 from .errors import CognitoError, ProtocolError
-from .flows import DeviceCredentials
-from .tokens import TokenSet, decode_claims
 
 __all__ = [
     "FileTokenStore",

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _json
-from ._checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
+from .core import safe_json as _json
+from .core.checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
+from .core.flows import DeviceCredentials
+from .core.steps import CodeDelivery
+from .core.tokens import TokenSet
 from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
-from .flows import DeviceCredentials
-from .steps import CodeDelivery
-from .tokens import TokenSet
 
 if TYPE_CHECKING:
     from .identity import IdentityCredentials

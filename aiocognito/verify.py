@@ -45,12 +45,12 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
 from jwt import PyJWK, PyJWTError
 
-from ._json import JsonError, loads
-from .endpoints import endpoint_url, region_from_pool_id
+from .core.safe_json import JsonError, loads
 from .errors import TransportError
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
 from .pool import _checked_url
-from .transport import (
+from .wire.endpoints import endpoint_url, region_from_pool_id
+from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
     AttemptFailed,
     Reply,

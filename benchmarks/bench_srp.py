@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiocognito import srp
+from aiocognito.core import srp
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "srp_js.json"
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiocognito
 from aiocognito import TokenSet, User, UserPool
-from aiocognito.flows import Env
+from aiocognito.core.flows import Env
 from aiocognito.token_store import MemoryTokenStore, SessionRecord
 from benchmarks._util import command_line, machine_lines, markdown_table
 

@@ -51,7 +51,7 @@ from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.config import Config
 
 import aiocognito
-from aiocognito._operation_table import SERVICES
+from aiocognito.wire._tables.operations import SERVICES
 from benchmarks._util import (
     GET_USER_REPLY,
     REPO_ROOT,

@@ -52,7 +52,7 @@ def ministack_endpoint(ministack_server: servers.MinistackServer) -> str:
 @pytest.fixture(autouse=True)
 def _requests_match_botocore_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every request body aiocognito sends in a test must validate against botocore's model."""
-    from aiocognito.transport import Transport
+    from aiocognito.wire.transport import Transport
 
     original = Transport.post_json
 

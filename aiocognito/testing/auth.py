@@ -24,8 +24,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiocognito import srp
-from aiocognito.srp import _powmod
+from aiocognito.core import srp
+from aiocognito.core.srp import _powmod
 
 from .faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
 from .service import Context, check_secret_hash, mask, require

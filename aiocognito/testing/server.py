@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from aiocognito import _json
-from aiocognito._operation_table import SERVICES
+from aiocognito.core import safe_json as _json
+from aiocognito.wire._tables.operations import SERVICES
 
 from . import admin_ops
 from .admin_ops import ADMIN_OPERATIONS, Handler

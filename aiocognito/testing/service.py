@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiocognito import srp
+from aiocognito.core import srp
 
 from .faults import Fault, invalid_parameter, not_authorized
 from .outbox import Message, Outbox

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiocognito import _json, srp
-from aiocognito.srp import _powmod_secret
+from aiocognito.core import safe_json as _json
+from aiocognito.core import srp
+from aiocognito.core.srp import _powmod_secret
 
 from .faults import Fault, invalid_parameter
 

@@ -22,8 +22,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from aiocognito.core.tokens import decode_claims
 from aiocognito.errors import ProtocolError
-from aiocognito.tokens import decode_claims
 
 from .faults import Fault, not_authorized, user_not_found
 from .state import Client, Pool, RefreshRecord, Store, User

@@ -40,7 +40,7 @@ from fault_proxy import FAULT_KINDS, Exchange, FaultPlan, FaultProxy
 
 import aiocognito
 from aiocognito import RetryPolicy, Timeouts, TokenSet, TokenVerifier, User, UserPool
-from aiocognito.flows import Env
+from aiocognito.core.flows import Env
 from aiocognito.testing import LocalUserPool
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
 import aiocognito
-from aiocognito import srp
+from aiocognito.core import srp
 from aiocognito.testing import LocalUserPool, ServerThread, Triggers
 from aiocognito.testing.auth import totp
 
@@ -554,7 +554,7 @@ async def test_device_confirm_and_device_srp_skip_mfa(local: ServerThread) -> No
         assert claims["device_key"] == device.device_key
 
         # A wrong device password is refused.
-        from aiocognito.flows import DeviceCredentials
+        from aiocognito.core.flows import DeviceCredentials
 
         await pool.remember_device_credentials(
             username, DeviceCredentials(device.device_key, device.device_group_key, "not-the-password")

@@ -24,7 +24,7 @@ import servers
 
 import aiocognito
 from aiocognito import RetryPolicy, User, UserPool
-from aiocognito.flows import Env
+from aiocognito.core.flows import Env
 from aiocognito.testing import LocalUserPool
 from aiocognito.testing.faults import Fault
 from aiocognito.token_store import FileTokenStore, MemoryTokenStore

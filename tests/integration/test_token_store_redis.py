@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from aiocognito.flows import DeviceCredentials
+from aiocognito.core.flows import DeviceCredentials
+from aiocognito.core.tokens import TokenSet
 from aiocognito.token_store import (
     LockTimeoutError,
     RedisTokenStore,
@@ -31,7 +32,6 @@ from aiocognito.token_store import (
     StoreKey,
     TokenStoreError,
 )
-from aiocognito.tokens import TokenSet
 
 pytestmark = pytest.mark.integration
 

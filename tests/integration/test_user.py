@@ -26,7 +26,7 @@ import servers
 
 import aiocognito
 from aiocognito import User, UserPool
-from aiocognito.flows import Env
+from aiocognito.core.flows import Env
 from aiocognito.testing import AppClient, LocalUserPool
 from aiocognito.token_store import FileTokenStore, MemoryTokenStore
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aiocognito import ServiceError, driver, srp
-from aiocognito.flows import Call, Compute
+from aiocognito import ServiceError, driver
+from aiocognito.core import srp
+from aiocognito.core.flows import Call, Compute
 
 
 async def test_without_gmpy2_the_math_runs_in_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:

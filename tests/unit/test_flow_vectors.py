@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from aiocognito import driver, srp
-from aiocognito.flows import (
+from aiocognito import driver
+from aiocognito.core import srp
+from aiocognito.core.flows import (
     Answer,
     AuthFlow,
     Call,

@@ -1,7 +1,7 @@
 """The generated tables against the installed botocore, and the functions that read them.
 
 When botocore is upgraded and a model, a partition or an endpoint rule set changes, the first test
-fails: run ``python -m aiocognito._codegen`` and review the diff.
+fails: run ``python tools/codegen.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.loaders import Loader
 
-from aiocognito import _codegen, _operation_table, _service_errors, errors
-from aiocognito.endpoints import endpoint_url, region_from_pool_id
+from aiocognito import _service_errors, errors
+from aiocognito.wire._tables import operations as _operation_table
+from aiocognito.wire.endpoints import endpoint_url, region_from_pool_id
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+import codegen as _codegen  # noqa: E402 - the generator is a developer script in tools/, not in the package
+
 SERVICES = ("cognito-idp", "cognito-identity")
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
 
@@ -29,14 +33,15 @@ VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
 @pytest.mark.parametrize(("name", "text"), sorted(_codegen.generated_sources().items()))
 def test_generated_module_is_up_to_date(name: str, text: str) -> None:
     committed = (REPO / "aiocognito" / name).read_text(encoding="utf-8")
-    assert committed == text, f"aiocognito/{name} is stale: run `python -m aiocognito._codegen`"
+    assert committed == text, f"aiocognito/{name} is stale: run `python tools/codegen.py`"
 
 
 def test_import_does_not_import_botocore() -> None:
     code = (
         "import sys\n"
-        "import aiocognito._service_errors, aiocognito._operation_table, aiocognito._endpoint_table\n"
-        "import aiocognito.endpoints\n"
+        "import aiocognito._service_errors\n"
+        "import aiocognito.wire._tables.operations, aiocognito.wire._tables.endpoints\n"
+        "import aiocognito.wire.endpoints\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('botocore', 'boto3')))\n"
     )
     result = subprocess.run(

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aiocognito import _json
+from aiocognito.core import safe_json as _json
 
 
 @pytest.mark.parametrize(

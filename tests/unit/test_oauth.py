@@ -13,6 +13,7 @@ import pytest
 
 import aiocognito
 from aiocognito import oauth
+from aiocognito.core.tokens import TokenSet
 from aiocognito.oauth import (
     AuthorizationRequest,
     InvalidGrantError,
@@ -25,8 +26,7 @@ from aiocognito.oauth import (
     oauth_error,
 )
 from aiocognito.token_store import SessionRecord
-from aiocognito.tokens import TokenSet
-from aiocognito.transport import AttemptFailed, Reply
+from aiocognito.wire.transport import AttemptFailed, Reply
 
 SECRET = "s3cr3t-client-secret-value-0123456789abcdefghijklmn"
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import aiocognito
-from aiocognito import DeviceCredentials, TokenSet, User, UserPool, srp
-from aiocognito.flows import Env
+from aiocognito import DeviceCredentials, TokenSet, User, UserPool
+from aiocognito.core import srp
+from aiocognito.core.flows import Env
 from aiocognito.token_store import MemoryTokenStore, SessionRecord, StoreKey
 
 POOL_ID = "us-east-1_Scripted1"

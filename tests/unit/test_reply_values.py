@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from aiocognito import ProtocolError, srp
-from aiocognito._checks import MAX_EPOCH_SECONDS
-from aiocognito.flows import (
+from aiocognito import ProtocolError
+from aiocognito.core import srp
+from aiocognito.core.checks import MAX_EPOCH_SECONDS
+from aiocognito.core.flows import (
     Answer,
     AuthFlow,
     Call,
@@ -32,9 +33,9 @@ from aiocognito.flows import (
     name_list,
     start_sign_in,
 )
-from aiocognito.steps import SignInStep, StepDataError
+from aiocognito.core.steps import SignInStep, StepDataError
+from aiocognito.core.tokens import TokenSet, decode_claims
 from aiocognito.token_store import FileTokenStore, SessionRecord, StoreKey, TokenStoreError
-from aiocognito.tokens import TokenSet, decode_claims
 from aiocognito.user import Device
 
 POOL_ID = "us-east-1_Values123"

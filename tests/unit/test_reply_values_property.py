@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiocognito import ProtocolError, srp
-from aiocognito.flows import (
+from aiocognito import ProtocolError
+from aiocognito.core import srp
+from aiocognito.core.flows import (
     LOCAL_EMAIL_SETUP,
     LOCAL_PASSWORD,
     LOCAL_TOTP_SETUP,
@@ -35,9 +36,9 @@ from aiocognito.flows import (
     answer_challenge,
     start_sign_in,
 )
-from aiocognito.steps import SignInStep
+from aiocognito.core.steps import SignInStep
+from aiocognito.core.tokens import TokenSet
 from aiocognito.token_store import SessionRecord, StoreKey, TokenStoreError
-from aiocognito.tokens import TokenSet
 
 NOW = 1_700_000_000
 CFG = ClientConfig("us-east-1_Property1", "client-property", "client-secret-property")

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 import aiocognito
-from aiocognito import NewPassword, StepName, UserPool, srp
-from aiocognito.flows import Call
+from aiocognito import NewPassword, StepName, UserPool
+from aiocognito.core import srp
+from aiocognito.core.flows import Call
 
 POOL_ID = "us-east-1_Scripted1"
 CLIENT_ID = "client-abc"

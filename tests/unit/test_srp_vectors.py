@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aiocognito import srp
+from aiocognito.core import srp
 from aiocognito.errors import ProtocolError
 
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "vectors"

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from aiocognito.flows import DeviceCredentials
+from aiocognito.core.flows import DeviceCredentials
+from aiocognito.core.tokens import TokenSet
 from aiocognito.token_store import (
     FileTokenStore,
     LockTimeoutError,
@@ -32,7 +33,6 @@ from aiocognito.token_store import (
     TokenStoreError,
     TokenStoreWarning,
 )
-from aiocognito.tokens import TokenSet
 
 REPO = Path(__file__).resolve().parents[2]
 POOL = "us-east-1_Abc123456"

@@ -444,7 +444,7 @@ async def test_netrc_is_never_sent(server: Scripted, monkeypatch: pytest.MonkeyP
     ],
 )
 def test_no_proxy_rules(host: str, no_proxy: str, bypass: bool) -> None:
-    from aiocognito.transport import _bypasses_proxy
+    from aiocognito.wire.transport import _bypasses_proxy
 
     assert _bypasses_proxy(host, no_proxy) is bypass
 
@@ -545,7 +545,7 @@ def test_operations_returning_branding_assets_get_a_cap_that_fits_them() -> None
 def test_inflating_a_bomb_never_holds_more_than_the_cap_nor_the_loop_for_long() -> None:
     import zlib
 
-    from aiocognito.transport import _Inflater
+    from aiocognito.wire.transport import _Inflater
 
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     bomb = b"".join(packer.compress(b"\0" * (1 << 20)) for _ in range(32)) + packer.flush()

@@ -48,9 +48,9 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import aiohttp
 
-from ._json import JsonError, is_valid_text, loads
-from ._version import __version__
-from .errors import CognitoError, ProtocolError, ServiceError, TransportError, error_from_reply
+from .._version import __version__
+from ..core.safe_json import JsonError, is_valid_text, loads
+from ..errors import CognitoError, ProtocolError, ServiceError, TransportError, error_from_reply
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from . import _json
-from ._checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
-from .errors import ProtocolError
+from ..errors import ProtocolError
+from . import safe_json as _json
+from .checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
 
 __all__ = ["TokenSet", "decode_claims"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import _json
-from ._checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, is_epoch_seconds, text_problem
-from .errors import CognitoError, ProtocolError, ServiceError, SessionExpiredError
+from ..errors import CognitoError, ProtocolError, ServiceError, SessionExpiredError
+from . import safe_json as _json
+from .checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, is_epoch_seconds, text_problem
 from .flows import (
     LOCAL_EMAIL_SETUP,
     LOCAL_PASSWORD,
@@ -30,7 +30,7 @@ from .flows import (
 )
 
 if TYPE_CHECKING:
-    from .user import User
+    from ..user import User
 
 __all__ = [
     "CodeDelivery",

@@ -29,8 +29,13 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from . import _cli_bulk
-from ._cli_common import (
+from .._version import __version__
+from ..core.flows import AuthFlow
+from ..core.steps import NewPassword, SignInStep, StepName
+from ..errors import CognitoError, ServiceError
+from ..pool import ENDPOINT_ENV
+from . import bulk as _cli_bulk
+from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -41,11 +46,6 @@ from ._cli_common import (
     seconds,
     user_pool,
 )
-from ._version import __version__
-from .errors import CognitoError, ServiceError
-from .flows import AuthFlow
-from .pool import ENDPOINT_ENV
-from .steps import NewPassword, SignInStep, StepName
 
 __all__ = ["main"]
 
@@ -317,8 +317,8 @@ class _Stop:
 
 
 async def _serve_local_async(args: argparse.Namespace, stop: _Stop) -> int:
-    from .testing import LocalUserPool
-    from .testing.state import StateFileError
+    from ..testing import LocalUserPool
+    from ..testing.state import StateFileError
 
     server = LocalUserPool(args.host, args.port, args.state, on_message=_say)
     loop = asyncio.get_running_loop()
@@ -361,7 +361,7 @@ def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     """Walk a user through Cognito on an in-process local user pool, printing each step."""
-    from .demo import DemoError, run_demo
+    from ..demo import DemoError, run_demo
 
     try:
         _run(run_demo(out=_say))
@@ -404,7 +404,7 @@ def _add_verify_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _verify_async(args: argparse.Namespace) -> int:
-    from .verify import InvalidTokenError, TokenVerifier
+    from ..verify import InvalidTokenError, TokenVerifier
 
     try:
         verifier = TokenVerifier(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from .pool import UserPool
+from ..pool import UserPool
 
 __all__ = [
     "EXIT_FAILED",

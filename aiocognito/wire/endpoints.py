@@ -1,6 +1,6 @@
 """The HTTPS endpoints of ``cognito-idp`` and ``cognito-identity``, as botocore resolves them.
 
-:mod:`aiocognito._endpoint_table` is generated from the URLs botocore clients send requests to (see
+:mod:`aiocognito.wire._tables.endpoints` is generated from the URLs botocore clients send requests to (see
 :mod:`aiocognito._codegen`), so :func:`endpoint_url` gives the same answer without importing botocore.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ._endpoint_table import PARTITIONS, REGION_URLS, URL_TEMPLATES, EndpointUrls, Partition
+from ._tables.endpoints import PARTITIONS, REGION_URLS, URL_TEMPLATES, EndpointUrls, Partition
 
 __all__ = ["endpoint_url", "region_from_pool_id"]
 

@@ -9,7 +9,7 @@ length. They return a verdict; each caller raises its own error (``ProtocolError
 
 from __future__ import annotations
 
-from ._json import is_valid_text
+from .safe_json import is_valid_text
 
 __all__ = [
     "MAX_EPOCH_SECONDS",

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, cast
 
-from . import _json, srp
-from ._checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, text_problem
-from .errors import (
+from ..errors import (
     CognitoError,
     ProtocolError,
     ServiceError,
 )
+from . import safe_json as _json
+from . import srp
+from .checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, text_problem
 from .tokens import TokenSet
 
 __all__ = [

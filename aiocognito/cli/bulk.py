@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from ._cli_common import (
+from ..bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult
+from ..core.flows import AuthFlow
+from ..core.safe_json import is_valid_text
+from ..errors import CognitoError
+from ..pool import ENDPOINT_ENV, UserPool
+from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -39,11 +44,6 @@ from ._cli_common import (
     non_empty,
     user_pool,
 )
-from ._json import is_valid_text
-from .bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult
-from .errors import CognitoError
-from .flows import AuthFlow
-from .pool import ENDPOINT_ENV, UserPool
 
 __all__ = ["DESCRIPTION", "SUMMARY", "add_arguments", "bulk_sign_in"]
 

@@ -104,7 +104,7 @@ class Signer:
                 self._resolved = True
             creds = self._botocore
             if creds is None:
-                from .errors import CognitoError
+                from ..errors import CognitoError
 
                 raise CognitoError(
                     "no AWS credentials found for a signed call: set them in the environment, a profile, "

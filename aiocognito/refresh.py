@@ -33,8 +33,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from .core.tokens import TokenSet
 from .errors import CognitoError, ServiceError, SignedOutError, TransportError
-from .tokens import TokenSet
 
 if TYPE_CHECKING:
     from .pool import UserPool
