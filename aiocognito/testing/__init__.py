@@ -8,9 +8,9 @@ Python callables, devices, refresh-token rotation and revocation, identity pools
 """
 
 from .faults import Fault
+from .local_pool import ALL_AUTH_FLOWS, MAX_BODY_BYTES, AppClient, LocalUserPool, ServerThread
 from .outbox import Message, Outbox
-from .server import ALL_AUTH_FLOWS, MAX_BODY_BYTES, AppClient, LocalUserPool, ServerThread
-from .service import Trigger, Triggers
+from .server.context import Trigger, Triggers
 
 __all__ = [
     "ALL_AUTH_FLOWS",

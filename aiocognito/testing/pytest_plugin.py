@@ -41,8 +41,8 @@ import pytest
 if TYPE_CHECKING:
     from aiocognito.pool import UserPool
 
+    from .local_pool import ServerThread
     from .outbox import Outbox
-    from .server import ServerThread
 
 __all__ = [
     "LocalPool",
@@ -115,7 +115,7 @@ def _password() -> str:
 @pytest.fixture(scope="session")
 def cognito_server() -> Iterator[ServerThread]:
     """A local Cognito user pool server on 127.0.0.1, running in a thread for the whole session."""
-    from .server import LocalUserPool
+    from .local_pool import LocalUserPool
 
     handle = LocalUserPool.start_in_thread(shared_signing_key=True)
     try:

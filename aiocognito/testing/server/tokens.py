@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from aiocognito.core.tokens import decode_claims
 from aiocognito.errors import ProtocolError
 
-from .faults import Fault, not_authorized, user_not_found
+from ..faults import Fault, not_authorized, user_not_found
 from .state import Client, Pool, RefreshRecord, Store, User
 
 __all__ = [

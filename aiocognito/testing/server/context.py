@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiocognito.core import srp
 
-from .faults import Fault, invalid_parameter, not_authorized
-from .outbox import Message, Outbox
+from ..faults import Fault, invalid_parameter, not_authorized
+from ..outbox import Message, Outbox
 from .state import Client, Pool, Store, User
 from .tokens import KeyRing
 
 if TYPE_CHECKING:
-    from .auth import Sessions
+    from .auth.respond import Sessions
 
 __all__ = [
     "CODE_VALIDITY",

@@ -9,8 +9,12 @@ import binascii
 import hmac
 from typing import Any
 
-from . import auth
-from .admin_ops import (
+from ..faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
+from .auth import respond as auth
+from .context import Context, check_secret_hash, delivery_details
+from .state import Device, Pool, User
+from .tokens import read_access_token
+from .users import (
     Handler,
     describe_device,
     mfa_settings,
@@ -21,10 +25,6 @@ from .admin_ops import (
     update_attributes,
     user_attribute_list,
 )
-from .faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
-from .service import Context, check_secret_hash, delivery_details
-from .state import Device, Pool, User
-from .tokens import read_access_token
 
 __all__ = ["USER_OPERATIONS"]
 

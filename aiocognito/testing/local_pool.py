@@ -30,18 +30,18 @@ from aiohttp import web
 from aiocognito.core import safe_json as _json
 from aiocognito.wire._tables.operations import SERVICES
 
-from . import admin_ops
-from .admin_ops import ADMIN_OPERATIONS, Handler
-from .auth import Sessions
 from .faults import Fault
-from .identity_ops import IDENTITY_OPERATIONS
-from .oauth import OAUTH_OPERATIONS, OAuthEndpoints
 from .outbox import Message, Outbox
-from .schema import Models, check_body
-from .service import Context, Triggers
-from .state import Store
-from .tokens import KeyRing, jwks
-from .user_ops import USER_OPERATIONS
+from .server import users as admin_ops
+from .server.account import USER_OPERATIONS
+from .server.auth.respond import Sessions
+from .server.context import Context, Triggers
+from .server.identity import IDENTITY_OPERATIONS
+from .server.oauth.endpoints import OAUTH_OPERATIONS, OAuthEndpoints
+from .server.schema import Models, check_body
+from .server.state import Store
+from .server.tokens import KeyRing, jwks
+from .server.users import ADMIN_OPERATIONS, Handler
 
 __all__ = ["ALL_AUTH_FLOWS", "MAX_BODY_BYTES", "AppClient", "LocalUserPool", "ServerThread"]
 

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import auth, oauth
-from .faults import Fault, invalid_parameter, resource_not_found, user_not_found
-from .service import Context
+from ..faults import Fault, invalid_parameter, resource_not_found, user_not_found
+from .auth import respond as auth
+from .context import Context
+from .oauth import endpoints as oauth
 from .state import (
     DEFAULT_PASSWORD_POLICY,
     STANDARD_ATTRIBUTES,

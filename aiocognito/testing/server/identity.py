@@ -11,11 +11,11 @@ import secrets
 import uuid
 from typing import Any
 
-from .admin_ops import Handler, paginate
-from .faults import Fault, not_authorized
-from .service import Context
+from ..faults import Fault, not_authorized
+from .context import Context
 from .state import IdentityPool, random_id
 from .tokens import read_id_token
+from .users import Handler, paginate
 
 __all__ = ["IDENTITY_OPERATIONS"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .faults import Fault
+from ..faults import Fault
 
 __all__ = ["Models", "check_body"]
 

@@ -46,10 +46,10 @@ from typing import Any
 import jwt
 from aiohttp import web
 
-from .faults import Fault, invalid_parameter, resource_not_found
-from .service import Context
-from .state import Client, Pool, User
-from .tokens import ACCESS_SCOPE, _verified_claims, issue_tokens, refresh_record
+from ...faults import Fault, invalid_parameter, resource_not_found
+from ..context import Context
+from ..state import Client, Pool, User
+from ..tokens import ACCESS_SCOPE, _verified_claims, issue_tokens, refresh_record
 
 __all__ = [
     "CODE_VALIDITY",

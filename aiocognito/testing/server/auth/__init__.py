@@ -1,0 +1,3 @@
+"""Sign-in on the server side: InitiateAuth / RespondToAuthChallenge, their Admin forms and every flow."""
+
+__all__: list[str] = []
