@@ -1,24 +1,15 @@
-"""The local user pool server: an aiohttp application speaking Cognito's JSON 1.1 protocol.
+"""The local user pool as users hold it: :class:`LocalUserPool` (start, stop, set-up helpers) and
+:class:`ServerThread` (one running in a background thread, for synchronous code).
 
-``POST /`` with ``X-Amz-Target: AWSCognitoIdentityProviderService.<Operation>`` (or
-``AWSCognitoIdentityService.<Operation>``) is dispatched to a handler table; ``GET
-/<pool id>/.well-known/jwks.json`` serves a pool's keys. Every failure is a Cognito-shaped reply
-(``{"__type": ..., "message": ...}`` with ``x-amzn-ErrorType``), never a traceback: malformed JSON,
-a wrong content type, an unknown target, fields of the wrong type or missing, a body over 1 MB.
-
-Like Cognito, the operations that AWS signs (``Admin*``, pool management) need an ``Authorization``
-header (any SigV4 credentials; the signature is not checked), else ``MissingAuthenticationTokenException``.
+The server itself (its HTTP face, model and operations) is in :mod:`aiocognito.testing.server`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,75 +18,22 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from aiocognito.core import safe_json as _json
 from aiocognito.wire._tables.operations import SERVICES
 
-from .faults import Fault
 from .outbox import Message, Outbox
 from .server import users as admin_ops
-from .server.account import USER_OPERATIONS
+from .server.app import MAX_BODY_BYTES, build_app, invoke
 from .server.auth.respond import Sessions
 from .server.context import Context, Triggers
-from .server.identity import IDENTITY_OPERATIONS
-from .server.oauth.endpoints import OAUTH_OPERATIONS, OAuthEndpoints
-from .server.schema import Models, check_body
+from .server.oauth.endpoints import OAuthEndpoints
+from .server.schema import Models
 from .server.state import Store
-from .server.tokens import KeyRing, jwks
-from .server.users import ADMIN_OPERATIONS, Handler
+from .server.tokens import KeyRing
 
 __all__ = ["ALL_AUTH_FLOWS", "MAX_BODY_BYTES", "AppClient", "LocalUserPool", "ServerThread"]
 
-_log = logging.getLogger("aiocognito.testing")
 _T = TypeVar("_T")
 
-#: Request bodies larger than this are refused (with a Cognito-shaped 400).
-MAX_BODY_BYTES = 1024 * 1024
-_JSON_CONTENT_TYPES = frozenset(
-    {"application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"}
-)
-_REPLY_CONTENT_TYPE = "application/x-amz-json-1.1"
-_IDP = SERVICES["cognito-idp"]
-_IDENTITY = SERVICES["cognito-identity"]
-_HANDLERS: dict[str, dict[str, Handler]] = {
-    _IDP.target_prefix: {**ADMIN_OPERATIONS, **USER_OPERATIONS, **OAUTH_OPERATIONS},
-    _IDENTITY.target_prefix: IDENTITY_OPERATIONS,
-}
-_PUBLIC: dict[str, frozenset[str]] = {
-    _IDP.target_prefix: _IDP.unauthenticated,
-    _IDENTITY.target_prefix: _IDENTITY.unauthenticated,
-}
-# Operations that change nothing: no need to write the state file after them.
-_READ_ONLY = frozenset(
-    {
-        "AdminGetUser",
-        "AdminListGroupsForUser",
-        "DescribeIdentityPool",
-        "DescribeUserPool",
-        "DescribeResourceServer",
-        "DescribeUserPoolClient",
-        "DescribeUserPoolDomain",
-        "GetCredentialsForIdentity",
-        "GetDevice",
-        "GetGroup",
-        "GetUser",
-        "GetUserAuthFactors",
-        "GetUserPoolMfaConfig",
-        "ListDevices",
-        "ListGroups",
-        "ListIdentityPools",
-        "ListUserPoolClients",
-        "ListUserPools",
-        "ListUsers",
-        "ListUsersInGroup",
-    }
-)
-_CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
-    "Access-Control-Allow-Headers": "*",
-    "Access-Control-Expose-Headers": "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date",
-    "Access-Control-Max-Age": "86400",
-}
 #: What :meth:`LocalUserPool.create_client` allows by default: every flow.
 ALL_AUTH_FLOWS = (
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
@@ -105,29 +43,6 @@ ALL_AUTH_FLOWS = (
     "ALLOW_USER_PASSWORD_AUTH",
     "ALLOW_USER_SRP_AUTH",
 )
-
-
-def _reply(
-    body: Mapping[str, Any], *, status: int = 200, request_id: str, error: str | None = None
-) -> web.Response:
-    headers = {"x-amzn-RequestId": request_id, **_CORS}
-    if error is not None:
-        headers["x-amzn-ErrorType"] = error
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(),
-        status=status,
-        headers=headers,
-        content_type=_REPLY_CONTENT_TYPE,
-    )
-
-
-def _fault_reply(fault: Fault, request_id: str) -> web.Response:
-    return _reply(
-        {"__type": fault.code, "message": fault.message},
-        status=fault.status,
-        request_id=request_id,
-        error=fault.code,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +109,7 @@ class LocalUserPool:
         self._models: dict[str, Any] = {}
         self._runner: web.AppRunner | None = None
         self._endpoint_url: str | None = None
-        #: The OAuth 2.0 domain endpoints (aiocognito.testing.oauth): ``oauth.domain_url(pool_id)``,
+        #: The OAuth 2.0 domain endpoints (aiocognito.testing.server.oauth): ``oauth.domain_url(pool_id)``,
         #: ``oauth.sign_in(authorize_url, username)``, ``oauth.token_requests``.
         self.oauth = OAuthEndpoints(self._ctx, lambda: self.endpoint_url, self._save)
 
@@ -231,12 +146,15 @@ class LocalUserPool:
         self._models = await asyncio.to_thread(Models.load)
         if self.state_file is not None:
             self._ctx.store = await asyncio.to_thread(Store.load, self.state_file)
-        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._errors])
-        app.router.add_post("/", self._handle)
-        app.router.add_route("OPTIONS", "/{tail:.*}", self._preflight)
-        app.router.add_get("/{pool_id}/.well-known/jwks.json", self._jwks)
-        app.router.add_get("/{pool_id}/.well-known/openid-configuration", self._openid_configuration)
-        self.oauth.add_routes(app.router)
+        app = build_app(
+            self._ctx,
+            self._models,
+            # Looked up at each request, so a wrapper set on the instance sees HTTP requests too
+            # (benchmarks/bench_tokens.py counts the requests of a refresh that way).
+            invoke=lambda prefix, operation, body: self._invoke(prefix, operation, body),  # noqa: PLW0108
+            oauth=self.oauth,
+            base_url=lambda: self.endpoint_url,
+        )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
@@ -406,110 +324,10 @@ class LocalUserPool:
         self._ctx.store.pool(pool_id)
         self._ctx.triggers[pool_id] = triggers if triggers is not None else Triggers(**callables)
 
-    # --- HTTP ------------------------------------------------------------------------------------------
-
-    @web.middleware
-    async def _errors(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
-        request_id = str(uuid.uuid4())
-        try:
-            response: web.StreamResponse = await handler(request)
-        except web.HTTPException as error:
-            code = "UnknownOperationException" if error.status in (404, 405) else "SerializationException"
-            fault = Fault(
-                code, error.reason or "Bad request", status=error.status if error.status >= 400 else 400
-            )
-            return _fault_reply(fault, request_id)
-        except Exception:
-            _log.exception("local user pool: unexpected error")
-            return _fault_reply(
-                Fault("InternalErrorException", "An internal error occurred.", status=500), request_id
-            )
-        return response
-
-    async def _preflight(self, request: web.Request) -> web.Response:
-        return web.Response(status=200, headers=_CORS)
-
-    async def _jwks(self, request: web.Request) -> web.Response:
-        pool = self._ctx.store.pools.get(request.match_info["pool_id"])
-        if pool is None:
-            raise web.HTTPNotFound(reason=f"User pool {request.match_info['pool_id']} does not exist.")
-        return web.json_response(jwks(self._ctx.keys, pool), headers=_CORS)
-
-    async def _openid_configuration(self, request: web.Request) -> web.Response:
-        pool = self._ctx.store.pools.get(request.match_info["pool_id"])
-        if pool is None:
-            raise web.HTTPNotFound(reason=f"User pool {request.match_info['pool_id']} does not exist.")
-        return web.json_response(
-            {
-                "issuer": pool.issuer,
-                "jwks_uri": f"{self.endpoint_url}/{pool.id}/.well-known/jwks.json",
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "subject_types_supported": ["public"],
-                "response_types_supported": ["code", "token"],
-                **self.oauth.discovery_document(pool),
-            },
-            headers=_CORS,
-        )
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        request_id = str(uuid.uuid4())
-        try:
-            return _reply(await self._dispatch(request), request_id=request_id)
-        except Fault as fault:
-            return _fault_reply(fault, request_id)
-
-    async def _dispatch(self, request: web.Request) -> dict[str, Any]:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise Fault("SerializationException", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        if request.content_type not in _JSON_CONTENT_TYPES:
-            raise Fault(
-                "SerializationException",
-                f"Unsupported Content-Type {request.content_type!r}: send application/x-amz-json-1.1",
-            )
-        prefix, _, operation = request.headers.get("X-Amz-Target", "").partition(".")
-        if prefix not in _HANDLERS or not operation or prefix not in self._models:
-            raise Fault("UnknownOperationException", "Unknown or missing X-Amz-Target header.")
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise Fault(
-                "SerializationException", f"The request body is larger than {MAX_BODY_BYTES} bytes."
-            ) from None
-        try:
-            # The client library's own reader: a lone surrogate (which would be hashed into SECRET_HASH or
-            # stored), NaN, 1e400 or deep nesting is refused here like a body that is not JSON.
-            body = _json.loads(raw) if raw.strip() else {}
-        except _json.JsonError:
-            raise Fault("SerializationException", "The request body is not valid JSON.") from None
-        if operation not in self._models[prefix].operation_names:
-            raise Fault("UnknownOperationException", f"Unknown operation {operation}.")
-        if operation not in _PUBLIC[prefix]:
-            authorization = request.headers.get("Authorization", "")
-            if not authorization.startswith("AWS4-HMAC-SHA256 "):
-                raise Fault("MissingAuthenticationTokenException", "Missing Authentication Token")
-        return await self._invoke(prefix, operation, body)
+    # --- operations --------------------------------------------------------------------------------------
 
     async def _invoke(self, prefix: str, operation: str, body: Any) -> dict[str, Any]:
-        model = self._models.get(prefix) or (await asyncio.to_thread(Models.load))[prefix]
-        if operation not in model.operation_names:
-            raise Fault("UnknownOperationException", f"Unknown operation {operation}.")
-        handler = _HANDLERS[prefix].get(operation)
-        if handler is None:
-            raise Fault(
-                "UnsupportedOperationException",
-                f"{operation} is not supported by the aiocognito local user pool.",
-            )
-        try:
-            check_body(model.operation_model(operation).input_shape, body)
-        except RecursionError:
-            raise Fault("SerializationException", "The request body is nested too deeply.") from None
-        try:
-            return await handler(self._ctx, body)
-        finally:
-            if operation not in _READ_ONLY:
-                await self._save()
+        return await invoke(self._ctx, self._models, prefix, operation, body, save=self._save)
 
     async def _save(self) -> None:
         if self.state_file is not None:

@@ -15,7 +15,6 @@ from .context import Context, check_secret_hash, delivery_details
 from .state import Device, Pool, User
 from .tokens import read_access_token
 from .users import (
-    Handler,
     describe_device,
     mfa_settings,
     new_user_from_request,
@@ -26,7 +25,35 @@ from .users import (
     user_attribute_list,
 )
 
-__all__ = ["USER_OPERATIONS"]
+__all__ = [
+    "associate_software_token",
+    "change_password",
+    "confirm_device",
+    "confirm_forgot_password",
+    "confirm_sign_up",
+    "delete_user",
+    "delete_user_attributes",
+    "forget_device",
+    "forgot_password",
+    "get_device",
+    "get_tokens_from_refresh_token",
+    "get_user",
+    "get_user_attribute_verification_code",
+    "get_user_auth_factors",
+    "global_sign_out",
+    "initiate",
+    "list_devices",
+    "resend_confirmation_code",
+    "respond",
+    "revoke_token",
+    "set_user_mfa_preference",
+    "set_user_settings",
+    "sign_up",
+    "update_device_status",
+    "update_user_attributes",
+    "verify_software_token",
+    "verify_user_attribute",
+]
 
 
 def _signed_in(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User]:
@@ -409,34 +436,3 @@ async def forget_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _, user = _signed_in(ctx, body)
     del user.devices[_device(user, body["DeviceKey"], confirmed=False).key]
     return {}
-
-
-USER_OPERATIONS: dict[str, Handler] = {
-    "AssociateSoftwareToken": associate_software_token,
-    "ChangePassword": change_password,
-    "ConfirmDevice": confirm_device,
-    "ConfirmForgotPassword": confirm_forgot_password,
-    "ConfirmSignUp": confirm_sign_up,
-    "DeleteUser": delete_user,
-    "DeleteUserAttributes": delete_user_attributes,
-    "ForgetDevice": forget_device,
-    "ForgotPassword": forgot_password,
-    "GetDevice": get_device,
-    "GetTokensFromRefreshToken": get_tokens_from_refresh_token,
-    "GetUser": get_user,
-    "GetUserAttributeVerificationCode": get_user_attribute_verification_code,
-    "GetUserAuthFactors": get_user_auth_factors,
-    "GlobalSignOut": global_sign_out,
-    "InitiateAuth": initiate,
-    "ListDevices": list_devices,
-    "ResendConfirmationCode": resend_confirmation_code,
-    "RespondToAuthChallenge": respond,
-    "RevokeToken": revoke_token,
-    "SetUserMFAPreference": set_user_mfa_preference,
-    "SetUserSettings": set_user_settings,
-    "SignUp": sign_up,
-    "UpdateDeviceStatus": update_device_status,
-    "UpdateUserAttributes": update_user_attributes,
-    "VerifySoftwareToken": verify_software_token,
-    "VerifyUserAttribute": verify_user_attribute,
-}

@@ -15,9 +15,16 @@ from ..faults import Fault, not_authorized
 from .context import Context
 from .state import IdentityPool, random_id
 from .tokens import read_id_token
-from .users import Handler, paginate
+from .users import paginate
 
-__all__ = ["IDENTITY_OPERATIONS"]
+__all__ = [
+    "create_identity_pool",
+    "delete_identity_pool",
+    "describe_identity_pool",
+    "get_credentials_for_identity",
+    "get_id",
+    "list_identity_pools",
+]
 
 _UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _CREDENTIALS_LIFETIME = 3600
@@ -152,13 +159,3 @@ async def get_credentials_for_identity(ctx: Context, body: dict[str, Any]) -> di
             "Expiration": int(ctx.now()) + _CREDENTIALS_LIFETIME,
         },
     }
-
-
-IDENTITY_OPERATIONS: dict[str, Handler] = {
-    "CreateIdentityPool": create_identity_pool,
-    "DeleteIdentityPool": delete_identity_pool,
-    "DescribeIdentityPool": describe_identity_pool,
-    "GetCredentialsForIdentity": get_credentials_for_identity,
-    "GetId": get_id,
-    "ListIdentityPools": list_identity_pools,
-}

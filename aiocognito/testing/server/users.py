@@ -12,7 +12,7 @@ import binascii
 import re
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from ..faults import Fault, invalid_parameter, resource_not_found, user_not_found
@@ -33,19 +33,49 @@ from .state import (
 from .tokens import generate_key_pem
 
 __all__ = [
-    "ADMIN_OPERATIONS",
-    "Handler",
+    "admin_add_user_to_group",
+    "admin_confirm_sign_up",
+    "admin_create_user",
+    "admin_delete_user",
+    "admin_delete_user_attributes",
+    "admin_disable_user",
+    "admin_enable_user",
+    "admin_get_user",
+    "admin_initiate_auth",
+    "admin_list_groups_for_user",
+    "admin_remove_user_from_group",
+    "admin_reset_user_password",
+    "admin_respond_to_auth_challenge",
+    "admin_set_user_mfa_preference",
+    "admin_set_user_password",
+    "admin_update_user_attributes",
+    "admin_user_global_sign_out",
+    "create_group",
+    "create_user_pool",
+    "create_user_pool_client",
+    "delete_group",
+    "delete_user_pool",
+    "delete_user_pool_client",
     "describe_device",
+    "describe_user_pool",
+    "describe_user_pool_client",
+    "get_group",
+    "get_user_pool_mfa_config",
+    "list_groups",
+    "list_user_pool_clients",
+    "list_user_pools",
+    "list_users",
+    "list_users_in_group",
     "mfa_settings",
     "new_user_from_request",
     "paginate",
     "revoke_all",
     "set_mfa_preference",
+    "set_user_pool_mfa_config",
     "update_attributes",
+    "update_user_pool_client",
     "user_attribute_list",
 ]
-
-Handler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _LEGACY_FLOWS = {
@@ -849,41 +879,3 @@ async def admin_initiate_auth(ctx: Context, body: dict[str, Any]) -> dict[str, A
 
 async def admin_respond_to_auth_challenge(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return await auth.respond_to_auth_challenge(ctx, body, admin=True)
-
-
-ADMIN_OPERATIONS: dict[str, Handler] = {
-    "AdminAddUserToGroup": admin_add_user_to_group,
-    "AdminConfirmSignUp": admin_confirm_sign_up,
-    "AdminCreateUser": admin_create_user,
-    "AdminDeleteUser": admin_delete_user,
-    "AdminDeleteUserAttributes": admin_delete_user_attributes,
-    "AdminDisableUser": admin_disable_user,
-    "AdminEnableUser": admin_enable_user,
-    "AdminGetUser": admin_get_user,
-    "AdminInitiateAuth": admin_initiate_auth,
-    "AdminListGroupsForUser": admin_list_groups_for_user,
-    "AdminRemoveUserFromGroup": admin_remove_user_from_group,
-    "AdminResetUserPassword": admin_reset_user_password,
-    "AdminRespondToAuthChallenge": admin_respond_to_auth_challenge,
-    "AdminSetUserMFAPreference": admin_set_user_mfa_preference,
-    "AdminSetUserPassword": admin_set_user_password,
-    "AdminUpdateUserAttributes": admin_update_user_attributes,
-    "AdminUserGlobalSignOut": admin_user_global_sign_out,
-    "CreateGroup": create_group,
-    "CreateUserPool": create_user_pool,
-    "CreateUserPoolClient": create_user_pool_client,
-    "DeleteGroup": delete_group,
-    "DeleteUserPool": delete_user_pool,
-    "DeleteUserPoolClient": delete_user_pool_client,
-    "DescribeUserPool": describe_user_pool,
-    "DescribeUserPoolClient": describe_user_pool_client,
-    "GetGroup": get_group,
-    "GetUserPoolMfaConfig": get_user_pool_mfa_config,
-    "ListGroups": list_groups,
-    "ListUserPoolClients": list_user_pool_clients,
-    "ListUserPools": list_user_pools,
-    "ListUsers": list_users,
-    "ListUsersInGroup": list_users_in_group,
-    "SetUserPoolMfaConfig": set_user_pool_mfa_config,
-    "UpdateUserPoolClient": update_user_pool_client,
-}

@@ -53,13 +53,19 @@ from ..tokens import ACCESS_SCOPE, _verified_claims, issue_tokens, refresh_recor
 
 __all__ = [
     "CODE_VALIDITY",
-    "OAUTH_OPERATIONS",
+    "SESSION_VALIDITY",
     "STANDARD_SCOPES",
     "OAuthEndpoints",
     "client_oauth_config",
+    "create_resource_server",
+    "create_user_pool_domain",
+    "delete_resource_server",
+    "delete_user_pool_domain",
+    "describe_resource_server",
+    "describe_user_pool_domain",
+    "list_resource_servers",
+    "update_resource_server",
 ]
-
-Handler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 #: Seconds an authorization code can be redeemed (Cognito: 5 minutes).
 CODE_VALIDITY = 300
@@ -241,18 +247,6 @@ async def delete_user_pool_domain(ctx: Context, body: dict[str, Any]) -> dict[st
         raise invalid_parameter(f"Domain {body['Domain']} is not the domain of user pool {pool.id}.")
     pool.domain = ""
     return {}
-
-
-OAUTH_OPERATIONS: dict[str, Handler] = {
-    "CreateResourceServer": create_resource_server,
-    "CreateUserPoolDomain": create_user_pool_domain,
-    "DeleteResourceServer": delete_resource_server,
-    "DeleteUserPoolDomain": delete_user_pool_domain,
-    "DescribeResourceServer": describe_resource_server,
-    "DescribeUserPoolDomain": describe_user_pool_domain,
-    "ListResourceServers": list_resource_servers,
-    "UpdateResourceServer": update_resource_server,
-}
 
 
 # --- the domain's endpoints ---------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""Which module serves which Cognito operation: the one table from operation name to handler.
+
+A handler takes the :class:`~.context.Context` and a request body already checked against botocore's
+model of the operation's input, and returns the reply body; it answers with a Cognito error by raising
+:class:`~aiocognito.testing.Fault`. An operation of botocore's model that is not in :data:`OPERATIONS`
+is answered with ``UnsupportedOperationException``.
+
+The table is grouped by the module that serves the operations, so it reads as a map of the server;
+``Operation.module`` names that module, for a table of served operations made from botocore's model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import account, identity, users
+from .context import Context
+from .oauth import endpoints as oauth
+
+__all__ = ["OPERATIONS", "Handler", "Operation", "find"]
+
+Handler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation the local user pool serves.
+
+    Attributes:
+        service: botocore's service name: ``cognito-idp`` or ``cognito-identity``.
+        name: the operation, as in ``X-Amz-Target`` (``InitiateAuth``).
+        handler: the coroutine function that answers it.
+        read_only: it changes nothing, so the state file is not written after it.
+    """
+
+    service: str
+    name: str
+    handler: Handler
+    read_only: bool = False
+
+    @property
+    def module(self) -> str:
+        """The module that serves it (``aiocognito.testing.server.users``...)."""
+        return self.handler.__module__
+
+
+def _table(service: str, *rows: tuple[str, Handler, bool]) -> dict[str, Operation]:
+    table: dict[str, Operation] = {}
+    for name, handler, read_only in rows:
+        if name in table:
+            raise ValueError(f"{service} operation {name} is served twice")
+        table[name] = Operation(service, name, handler, read_only)
+    return table
+
+
+def _writes(name: str, handler: Handler) -> tuple[str, Handler, bool]:
+    return name, handler, False
+
+
+def _reads(name: str, handler: Handler) -> tuple[str, Handler, bool]:
+    return name, handler, True
+
+
+#: botocore's service name -> operation name -> :class:`Operation`.
+OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
+    "cognito-idp": _table(
+        "cognito-idp",
+        # users.py: user pools, app clients, groups and the Admin* user operations
+        _writes("AdminAddUserToGroup", users.admin_add_user_to_group),
+        _writes("AdminConfirmSignUp", users.admin_confirm_sign_up),
+        _writes("AdminCreateUser", users.admin_create_user),
+        _writes("AdminDeleteUser", users.admin_delete_user),
+        _writes("AdminDeleteUserAttributes", users.admin_delete_user_attributes),
+        _writes("AdminDisableUser", users.admin_disable_user),
+        _writes("AdminEnableUser", users.admin_enable_user),
+        _reads("AdminGetUser", users.admin_get_user),
+        _writes("AdminInitiateAuth", users.admin_initiate_auth),
+        _reads("AdminListGroupsForUser", users.admin_list_groups_for_user),
+        _writes("AdminRemoveUserFromGroup", users.admin_remove_user_from_group),
+        _writes("AdminResetUserPassword", users.admin_reset_user_password),
+        _writes("AdminRespondToAuthChallenge", users.admin_respond_to_auth_challenge),
+        _writes("AdminSetUserMFAPreference", users.admin_set_user_mfa_preference),
+        _writes("AdminSetUserPassword", users.admin_set_user_password),
+        _writes("AdminUpdateUserAttributes", users.admin_update_user_attributes),
+        _writes("AdminUserGlobalSignOut", users.admin_user_global_sign_out),
+        _writes("CreateGroup", users.create_group),
+        _writes("CreateUserPool", users.create_user_pool),
+        _writes("CreateUserPoolClient", users.create_user_pool_client),
+        _writes("DeleteGroup", users.delete_group),
+        _writes("DeleteUserPool", users.delete_user_pool),
+        _writes("DeleteUserPoolClient", users.delete_user_pool_client),
+        _reads("DescribeUserPool", users.describe_user_pool),
+        _reads("DescribeUserPoolClient", users.describe_user_pool_client),
+        _reads("GetGroup", users.get_group),
+        _reads("GetUserPoolMfaConfig", users.get_user_pool_mfa_config),
+        _reads("ListGroups", users.list_groups),
+        _reads("ListUserPoolClients", users.list_user_pool_clients),
+        _reads("ListUserPools", users.list_user_pools),
+        _reads("ListUsers", users.list_users),
+        _reads("ListUsersInGroup", users.list_users_in_group),
+        _writes("SetUserPoolMfaConfig", users.set_user_pool_mfa_config),
+        _writes("UpdateUserPoolClient", users.update_user_pool_client),
+        # account.py: sign-up, sign-in, the user's own account, tokens and devices
+        _writes("AssociateSoftwareToken", account.associate_software_token),
+        _writes("ChangePassword", account.change_password),
+        _writes("ConfirmDevice", account.confirm_device),
+        _writes("ConfirmForgotPassword", account.confirm_forgot_password),
+        _writes("ConfirmSignUp", account.confirm_sign_up),
+        _writes("DeleteUser", account.delete_user),
+        _writes("DeleteUserAttributes", account.delete_user_attributes),
+        _writes("ForgetDevice", account.forget_device),
+        _writes("ForgotPassword", account.forgot_password),
+        _reads("GetDevice", account.get_device),
+        _writes("GetTokensFromRefreshToken", account.get_tokens_from_refresh_token),
+        _reads("GetUser", account.get_user),
+        _writes("GetUserAttributeVerificationCode", account.get_user_attribute_verification_code),
+        _reads("GetUserAuthFactors", account.get_user_auth_factors),
+        _writes("GlobalSignOut", account.global_sign_out),
+        _writes("InitiateAuth", account.initiate),
+        _reads("ListDevices", account.list_devices),
+        _writes("ResendConfirmationCode", account.resend_confirmation_code),
+        _writes("RespondToAuthChallenge", account.respond),
+        _writes("RevokeToken", account.revoke_token),
+        _writes("SetUserMFAPreference", account.set_user_mfa_preference),
+        _writes("SetUserSettings", account.set_user_settings),
+        _writes("SignUp", account.sign_up),
+        _writes("UpdateDeviceStatus", account.update_device_status),
+        _writes("UpdateUserAttributes", account.update_user_attributes),
+        _writes("VerifySoftwareToken", account.verify_software_token),
+        _writes("VerifyUserAttribute", account.verify_user_attribute),
+        # oauth/endpoints.py: resource servers and user pool domains
+        _writes("CreateResourceServer", oauth.create_resource_server),
+        _writes("CreateUserPoolDomain", oauth.create_user_pool_domain),
+        _writes("DeleteResourceServer", oauth.delete_resource_server),
+        _writes("DeleteUserPoolDomain", oauth.delete_user_pool_domain),
+        _reads("DescribeResourceServer", oauth.describe_resource_server),
+        _reads("DescribeUserPoolDomain", oauth.describe_user_pool_domain),
+        _writes("ListResourceServers", oauth.list_resource_servers),
+        _writes("UpdateResourceServer", oauth.update_resource_server),
+    ),
+    "cognito-identity": _table(
+        "cognito-identity",
+        # identity.py: identity pools and their identities
+        _writes("CreateIdentityPool", identity.create_identity_pool),
+        _writes("DeleteIdentityPool", identity.delete_identity_pool),
+        _reads("DescribeIdentityPool", identity.describe_identity_pool),
+        _reads("GetCredentialsForIdentity", identity.get_credentials_for_identity),
+        _writes("GetId", identity.get_id),
+        _reads("ListIdentityPools", identity.list_identity_pools),
+    ),
+}
+
+
+def find(service: str, name: str) -> Operation | None:
+    """The operation ``name`` of ``service`` (botocore's service name), if the local user pool serves it."""
+    table = OPERATIONS.get(service)
+    return table.get(name) if table is not None else None
