@@ -28,7 +28,7 @@ from aiocognito.core import safe_json as _json
 from aiocognito.core import srp
 from aiocognito.core.srp import _powmod_secret
 
-from ..faults import Fault, invalid_parameter
+from ...faults import Fault, invalid_parameter
 
 __all__ = [
     "DEFAULT_PASSWORD_POLICY",
