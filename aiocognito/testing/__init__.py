@@ -10,7 +10,7 @@ Python callables, devices, refresh-token rotation and revocation, identity pools
 from .faults import Fault
 from .local_pool import ALL_AUTH_FLOWS, MAX_BODY_BYTES, AppClient, LocalUserPool, ServerThread
 from .outbox import Message, Outbox
-from .server.context import Trigger, Triggers
+from .server.triggers import Trigger, Triggers
 
 __all__ = [
     "ALL_AUTH_FLOWS",

@@ -24,11 +24,12 @@ from .outbox import Message, Outbox
 from .server import users as admin_ops
 from .server.app import MAX_BODY_BYTES, build_app, invoke
 from .server.auth.respond import Sessions
-from .server.context import Context, Triggers
+from .server.context import Context
+from .server.keys import KeyRing
 from .server.oauth.endpoints import OAuthEndpoints
 from .server.schema import Models
 from .server.state import Store
-from .server.tokens import KeyRing
+from .server.triggers import Triggers
 
 __all__ = ["ALL_AUTH_FLOWS", "MAX_BODY_BYTES", "AppClient", "LocalUserPool", "ServerThread"]
 

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aiocognito
-from aiocognito.testing.server.tokens import generate_key_pem
+from aiocognito.testing.server.keys import generate_key_pem
 from aiocognito.verify import (
     DEFAULT_MAX_TOKEN_BYTES,
     InsufficientScopeError,

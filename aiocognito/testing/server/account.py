@@ -11,7 +11,9 @@ from typing import Any
 
 from ..faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
 from .auth import respond as auth
-from .context import Context, check_secret_hash, delivery_details
+from .checks import check_secret_hash
+from .codes import delivery_details
+from .context import Context
 from .state import Device, Pool, User
 from .tokens import read_access_token
 from .users import (

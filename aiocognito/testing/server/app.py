@@ -29,10 +29,10 @@ from aiocognito.wire._tables.operations import SERVICES
 
 from ..faults import Fault
 from .context import Context
+from .keys import jwks
 from .oauth.endpoints import OAuthEndpoints
 from .operations import OPERATIONS, find
 from .schema import Models, check_body
-from .tokens import jwks
 
 __all__ = ["MAX_BODY_BYTES", "Invoke", "Save", "build_app", "invoke"]
 

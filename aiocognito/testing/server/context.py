@@ -1,89 +1,30 @@
-"""What every operation of the local user pool works with: the store, the clock, the outbox, triggers.
+"""What every operation of the local user pool works with: the :class:`Context`.
 
-Also the small rules several operations share: confirmation codes and where they go, masked
-destinations, ``SECRET_HASH`` checks, Lambda-style trigger calls.
+The store (the model), the signing keys, the outbox, the clock, the sign-in sessions and each pool's
+triggers; and the services built on them that many operations use: confirmation codes made, "sent" and
+checked, triggers called with a Lambda-shaped event.
 """
 
 from __future__ import annotations
 
 import hmac
-import inspect
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiocognito.core import srp
-
-from ..faults import Fault, invalid_parameter, not_authorized
+from ..faults import Fault
 from ..outbox import Message, Outbox
-from .state import Client, Pool, Store, User
-from .tokens import KeyRing
+from . import triggers
+from .codes import CODE_VALIDITY, delivery_details
+from .keys import KeyRing
+from .state import Pool, Store, User
+from .triggers import Trigger, Triggers
 
 if TYPE_CHECKING:
     from .auth.respond import Sessions
 
-__all__ = [
-    "CODE_VALIDITY",
-    "Context",
-    "Trigger",
-    "Triggers",
-    "check_secret_hash",
-    "delivery_details",
-    "mask",
-    "require",
-]
-
-#: Seconds a sign-up, forgot-password or attribute verification code stays valid (Cognito: 24 hours).
-CODE_VALIDITY = 24 * 3600
-
-#: A Lambda trigger as a Python callable: takes the event dict, returns it (or a new one, or ``None``
-#: after changing it in place); may be ``async``. Raising refuses the operation as a Lambda error would.
-Trigger = Callable[[dict[str, Any]], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Triggers:
-    """A pool's Lambda triggers, as Python callables (see :data:`Trigger`)."""
-
-    define_auth_challenge: Trigger | None = None
-    create_auth_challenge: Trigger | None = None
-    verify_auth_challenge_response: Trigger | None = None
-    pre_sign_up: Trigger | None = None
-
-
-_TRIGGER_NAMES = {
-    "define_auth_challenge": "DefineAuthChallenge",
-    "create_auth_challenge": "CreateAuthChallenge",
-    "verify_auth_challenge_response": "VerifyAuthChallengeResponse",
-    "pre_sign_up": "PreSignUp",
-}
-
-
-def mask(destination: str) -> str:
-    """A destination as Cognito shows it: ``a***@e***`` or ``+*******1234``."""
-    if "@" in destination:
-        local, _, domain = destination.partition("@")
-        return f"{local[:1]}***@{domain[:1]}***"
-    return "+" + "*" * max(len(destination) - 5, 0) + destination[-4:]
-
-
-def check_secret_hash(client: Client, given: object, usernames: list[str]) -> None:
-    """Cognito's SECRET_HASH check for a client with a secret; any of ``usernames`` may be hashed.
-
-    Raises:
-        Fault: NotAuthorizedException with Cognito's message when missing or wrong.
-    """
-    if not client.secret:
-        return
-    if not isinstance(given, str) or not given:
-        raise not_authorized(f"Client {client.id} is configured with secret but SECRET_HASH was not received")
-    for name in usernames:
-        if name and hmac.compare_digest(
-            srp.secret_hash(name, client.id, client.secret).encode(), given.encode()
-        ):
-            return
-    raise not_authorized(f"Unable to verify secret hash for client {client.id}")
+__all__ = ["Context"]
 
 
 @dataclass(slots=True)
@@ -158,46 +99,7 @@ class Context:
         function = self.trigger(pool, name)
         if function is None:
             return response
-        event: dict[str, Any] = {
-            "version": "1",
-            "region": pool.region,
-            "userPoolId": pool.id,
-            "userName": username,
-            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
-            "triggerSource": source,
-            "request": request,
-            "response": response,
-        }
-        label = _TRIGGER_NAMES[name]
-        try:
-            result = function(event)
-            if inspect.isawaitable(result):
-                result = await result
-        except Exception as error:  # a trigger's failure is the caller's answer, as with Lambda
-            raise Fault("UserLambdaValidationException", f"{label} failed with error {error}.") from None
-        if result is not None:
-            event = result
-        reply = event.get("response") if isinstance(event, dict) else None
-        if not isinstance(reply, dict):
-            raise Fault("InvalidLambdaResponseException", f"Invalid {label} Lambda response")
-        return reply
-
-
-def delivery_details(destination: str, attribute: str) -> dict[str, str]:
-    return {
-        "Destination": mask(destination),
-        "DeliveryMedium": "SMS" if attribute == "phone_number" else "EMAIL",
-        "AttributeName": attribute,
-    }
-
-
-def require(params: dict[str, str], name: str) -> str:
-    """A required AuthParameters / ChallengeResponses entry.
-
-    Raises:
-        Fault: InvalidParameterException "Missing required parameter NAME".
-    """
-    value = params.get(name)
-    if not value:
-        raise invalid_parameter(f"Missing required parameter {name}")
-    return value
+        event = triggers.lambda_event(
+            pool, source=source, username=username, client_id=client_id, request=request, response=response
+        )
+        return await triggers.run(function, name, event)

@@ -1,117 +1,49 @@
-"""Tokens of the local user pool: RS256 JWTs with Cognito's claims, the JWKS, refresh tokens.
+"""Tokens of the local user pool: RS256 JWTs with Cognito's claims and refresh tokens, issued and read back.
 
-One RSA-2048 key per pool (``kid`` = base64 of the SHA-256 of the public key's DER, as Cognito's kids
-are base64 text). ID and access tokens carry the claims Cognito puts in them for an API sign-in
-(``iss`` in the AWS form ``https://cognito-idp.<region>.amazonaws.com/<pool id>``, ``token_use``,
-``aud`` / ``client_id``, ``origin_jti``, ``jti``, ``event_id``, ``cognito:username`` / ``username``,
-``cognito:groups``, ``scope``, ``auth_time``, ``iat``, ``exp``). Refresh tokens are opaque (Cognito's
-are encrypted JWE; these look like one and are looked up in the pool's table).
+Signed with the pool's key (:mod:`.keys`). ID and access tokens carry the claims Cognito puts in them
+for an API sign-in (``iss`` in the AWS form ``https://cognito-idp.<region>.amazonaws.com/<pool id>``,
+``token_use``, ``aud`` / ``client_id``, ``origin_jti``, ``jti``, ``event_id``, ``cognito:username`` /
+``username``, ``cognito:groups``, ``scope``, ``auth_time``, ``iat``, ``exp``). Refresh tokens are opaque
+(Cognito's are encrypted JWE; these look like one and are looked up in the pool's table).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
-import threading
 import uuid
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aiocognito.core.tokens import decode_claims
 from aiocognito.errors import ProtocolError
 
 from ..faults import Fault, not_authorized, user_not_found
+from .keys import KeyRing, b64url
 from .state import Client, Pool, RefreshRecord, Store, User
 
 __all__ = [
     "ACCESS_SCOPE",
-    "KeyRing",
-    "generate_key_pem",
     "issue_tokens",
-    "jwks",
     "new_refresh_token",
     "read_access_token",
     "read_id_token",
     "refresh_record",
+    "verified_claims",
 ]
+
 
 #: The scope of an access token from an API sign-in: the user's own user-pool operations.
 ACCESS_SCOPE = "aws.cognito.signin.user.admin"
+
+
 _JWE_HEADER = (
     base64.urlsafe_b64encode(json.dumps({"cty": "JWT", "enc": "A256GCM", "alg": "RSA-OAEP"}).encode())
     .rstrip(b"=")
     .decode()
 )
-_shared_key_lock = threading.Lock()
-_shared_key_pem: str | None = None
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def generate_key_pem(*, shared: bool = False) -> str:
-    """A new RSA-2048 private key as PKCS#8 PEM (slow: run it in a thread).
-
-    ``shared=True`` returns one key made once per process, for fast tests.
-    """
-    global _shared_key_pem  # noqa: PLW0603 - a per-process cache, on purpose
-    if shared:
-        with _shared_key_lock:
-            if _shared_key_pem is None:
-                _shared_key_pem = generate_key_pem()
-            return _shared_key_pem
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
-class KeyRing:
-    """Loaded signing keys by pool id (loading a PEM costs more than signing with it)."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, tuple[str, rsa.RSAPrivateKey]] = {}
-
-    def private(self, pool: Pool) -> rsa.RSAPrivateKey:
-        cached = self._keys.get(pool.id)
-        if cached is not None and cached[0] == pool.key_pem:
-            return cached[1]
-        key = serialization.load_pem_private_key(pool.key_pem.encode(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise TypeError("the pool's key is not an RSA key")
-        self._keys[pool.id] = (pool.key_pem, key)
-        return key
-
-    def kid(self, pool: Pool) -> str:
-        der = (
-            self.private(pool)
-            .public_key()
-            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        )
-        return base64.b64encode(hashlib.sha256(der).digest()).decode("ascii")
-
-
-def jwks(keys: KeyRing, pool: Pool) -> dict[str, Any]:
-    """The pool's JSON Web Key Set, as served at ``/<pool id>/.well-known/jwks.json``."""
-    numbers = keys.private(pool).public_key().public_numbers()
-    return {
-        "keys": [
-            {
-                "alg": "RS256",
-                "e": _b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
-                "kid": pool.kid,
-                "kty": "RSA",
-                "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-                "use": "sig",
-            }
-        ]
-    }
 
 
 def new_refresh_token() -> str:
@@ -122,7 +54,7 @@ def new_refresh_token() -> str:
         secrets.token_bytes(600),
         secrets.token_bytes(16),
     ]
-    return ".".join([_JWE_HEADER, *(_b64url(part) for part in parts)])
+    return ".".join([_JWE_HEADER, *(b64url(part) for part in parts)])
 
 
 def _claim_value(name: str, value: str) -> Any:
@@ -231,7 +163,13 @@ def refresh_record(pool: Pool, client: Client, token: object, *, now: float) -> 
     return record
 
 
-def _verified_claims(keys: KeyRing, store: Store, token: object, what: str) -> tuple[Pool, dict[str, Any]]:
+def verified_claims(keys: KeyRing, store: Store, token: object, what: str) -> tuple[Pool, dict[str, Any]]:
+    """The pool that signed ``token`` and its claims, the signature checked (not the expiry or audience).
+
+    Raises:
+        Fault: NotAuthorizedException "Invalid <what>" for anything that is not a JWT one of the pools
+            signed.
+    """
     invalid = not_authorized(f"Invalid {what}")
     if not isinstance(token, str) or token.count(".") != 2:
         raise invalid
@@ -266,7 +204,7 @@ def read_access_token(
     Raises:
         Fault: NotAuthorizedException (invalid, expired, revoked, wrong scope), UserNotFoundException.
     """
-    pool, claims = _verified_claims(keys, store, token, "Access Token")
+    pool, claims = verified_claims(keys, store, token, "Access Token")
     if claims.get("token_use") != "access":
         raise not_authorized("Invalid Access Token")
     if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
@@ -291,7 +229,7 @@ def read_id_token(keys: KeyRing, store: Store, token: object, *, now: float) -> 
     """
     message = "Invalid login token. Not a valid OpenId Connect identity token."
     try:
-        pool, claims = _verified_claims(keys, store, token, "Id Token")
+        pool, claims = verified_claims(keys, store, token, "Id Token")
     except Fault:
         raise not_authorized(message) from None
     if claims.get("token_use") != "id":

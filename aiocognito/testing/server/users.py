@@ -18,6 +18,7 @@ from typing import Any
 from ..faults import Fault, invalid_parameter, resource_not_found, user_not_found
 from .auth import respond as auth
 from .context import Context
+from .keys import generate_key_pem
 from .oauth import endpoints as oauth
 from .state import (
     DEFAULT_PASSWORD_POLICY,
@@ -30,7 +31,6 @@ from .state import (
     new_pool_id,
     random_id,
 )
-from .tokens import generate_key_pem
 
 __all__ = [
     "admin_add_user_to_group",

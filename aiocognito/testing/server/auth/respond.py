@@ -28,7 +28,9 @@ from aiocognito.core import srp
 from aiocognito.core.srp import _powmod
 
 from ...faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
-from ..context import Context, check_secret_hash, mask, require
+from ..checks import check_secret_hash, require
+from ..codes import mask
+from ..context import Context
 from ..state import Client, Device, Pool, User
 from ..tokens import issue_tokens, refresh_record
 

@@ -49,7 +49,7 @@ from aiohttp import web
 from ...faults import Fault, invalid_parameter, resource_not_found
 from ..context import Context
 from ..state import Client, Pool, User
-from ..tokens import ACCESS_SCOPE, _verified_claims, issue_tokens, refresh_record
+from ..tokens import ACCESS_SCOPE, issue_tokens, refresh_record, verified_claims
 
 __all__ = [
     "CODE_VALIDITY",
@@ -808,7 +808,7 @@ class OAuthEndpoints:
         if scheme.lower() != "bearer" or not token:
             return refuse("Access token is missing")
         try:
-            token_pool, claims = _verified_claims(
+            token_pool, claims = verified_claims(
                 self._ctx.keys, self._ctx.store, token.strip(), "Access Token"
             )
         except Fault:

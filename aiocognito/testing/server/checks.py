@@ -1,0 +1,44 @@
+"""Checks several operations make on what a request carries: the ``SECRET_HASH`` of an app client with
+a secret, and the entries an ``AuthParameters`` or ``ChallengeResponses`` map must have.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiocognito.core import srp
+
+from ..faults import invalid_parameter, not_authorized
+from .state import Client
+
+__all__ = ["check_secret_hash", "require"]
+
+
+def check_secret_hash(client: Client, given: object, usernames: list[str]) -> None:
+    """Cognito's SECRET_HASH check for a client with a secret; any of ``usernames`` may be hashed.
+
+    Raises:
+        Fault: NotAuthorizedException with Cognito's message when missing or wrong.
+    """
+    if not client.secret:
+        return
+    if not isinstance(given, str) or not given:
+        raise not_authorized(f"Client {client.id} is configured with secret but SECRET_HASH was not received")
+    for name in usernames:
+        if name and hmac.compare_digest(
+            srp.secret_hash(name, client.id, client.secret).encode(), given.encode()
+        ):
+            return
+    raise not_authorized(f"Unable to verify secret hash for client {client.id}")
+
+
+def require(params: dict[str, str], name: str) -> str:
+    """A required AuthParameters / ChallengeResponses entry.
+
+    Raises:
+        Fault: InvalidParameterException "Missing required parameter NAME".
+    """
+    value = params.get(name)
+    if not value:
+        raise invalid_parameter(f"Missing required parameter {name}")
+    return value
