@@ -4,6 +4,6 @@
 keeps working; the functions are the very same objects.
 """
 
-from .server.auth.respond import check_totp, new_totp_secret, totp
+from .server.totp import check_totp, new_totp_secret, totp
 
 __all__ = ["check_totp", "new_totp_secret", "totp"]

@@ -23,7 +23,7 @@ from aiocognito.wire._tables.operations import SERVICES
 from .outbox import Message, Outbox
 from .server import users as admin_ops
 from .server.app import MAX_BODY_BYTES, build_app, invoke
-from .server.auth.respond import Sessions
+from .server.auth.sessions import Sessions
 from .server.context import Context
 from .server.keys import KeyRing
 from .server.oauth.endpoints import OAuthEndpoints

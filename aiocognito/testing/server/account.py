@@ -10,12 +10,14 @@ import hmac
 from typing import Any
 
 from ..faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
-from .auth import respond as auth
+from .auth.mfa import associate_with_session, verify_with_session
+from .auth.passwords import check_password
 from .checks import check_secret_hash
 from .codes import delivery_details
 from .context import Context
 from .state import Device, Pool, User
 from .tokens import read_access_token
+from .totp import check_totp, new_totp_secret
 from .users import (
     describe_device,
     mfa_settings,
@@ -38,15 +40,12 @@ __all__ = [
     "forget_device",
     "forgot_password",
     "get_device",
-    "get_tokens_from_refresh_token",
     "get_user",
     "get_user_attribute_verification_code",
     "get_user_auth_factors",
     "global_sign_out",
-    "initiate",
     "list_devices",
     "resend_confirmation_code",
-    "respond",
     "revoke_token",
     "set_user_mfa_preference",
     "set_user_settings",
@@ -203,7 +202,7 @@ async def change_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if previous is None and user.has_password:
         raise invalid_parameter("Missing required parameter PreviousPassword")
     if previous is not None:
-        auth.check_password(ctx, pool, user, previous)
+        check_password(ctx, pool, user, previous)
     pool.check_password_policy(body["ProposedPassword"])
     user.set_password(pool.srp_name, body["ProposedPassword"], ctx.now())
     return {}
@@ -285,18 +284,18 @@ async def set_user_settings(ctx: Context, body: dict[str, Any]) -> dict[str, Any
 
 async def associate_software_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("Session") and not body.get("AccessToken"):
-        return auth.associate_with_session(ctx, body["Session"])
+        return associate_with_session(ctx, body["Session"])
     if not body.get("AccessToken"):
         raise invalid_parameter("Either AccessToken or Session must be given")
     _, user = _signed_in(ctx, body)
-    user.pending_totp_secret = auth.new_totp_secret()
+    user.pending_totp_secret = new_totp_secret()
     return {"SecretCode": user.pending_totp_secret}
 
 
 async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = body.get("FriendlyDeviceName") or ""
     if body.get("Session") and not body.get("AccessToken"):
-        return auth.verify_with_session(ctx, body["Session"], body["UserCode"], name)
+        return verify_with_session(ctx, body["Session"], body["UserCode"], name)
     if not body.get("AccessToken"):
         raise invalid_parameter("Either AccessToken or Session must be given")
     _, user = _signed_in(ctx, body)
@@ -304,7 +303,7 @@ async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str,
         raise Fault(
             "SoftwareTokenMFANotFoundException", "Software Token MFA has not been associated with the user."
         )
-    if not auth.check_totp(user.pending_totp_secret, body["UserCode"], ctx.now()):
+    if not check_totp(user.pending_totp_secret, body["UserCode"], ctx.now()):
         raise Fault("EnableSoftwareTokenMFAException", "Code mismatch")
     user.totp_secret, user.pending_totp_secret = user.pending_totp_secret, ""
     user.totp_name = name
@@ -327,18 +326,6 @@ async def get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str,
 
 
 # --- tokens ---------------------------------------------------------------------------------------------
-
-
-async def initiate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return await auth.initiate_auth(ctx, body, admin=False)
-
-
-async def respond(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return await auth.respond_to_auth_challenge(ctx, body, admin=False)
-
-
-async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return await auth.get_tokens_from_refresh_token(ctx, body)
 
 
 async def global_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

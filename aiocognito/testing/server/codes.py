@@ -8,7 +8,6 @@ from __future__ import annotations
 
 __all__ = ["CODE_VALIDITY", "delivery_details", "mask"]
 
-
 #: Seconds a sign-up, forgot-password or attribute verification code stays valid (Cognito: 24 hours).
 CODE_VALIDITY = 24 * 3600
 

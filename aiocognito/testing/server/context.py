@@ -11,18 +11,16 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..faults import Fault
 from ..outbox import Message, Outbox
 from . import triggers
+from .auth.sessions import Sessions
 from .codes import CODE_VALIDITY, delivery_details
 from .keys import KeyRing
 from .state import Pool, Store, User
 from .triggers import Trigger, Triggers
-
-if TYPE_CHECKING:
-    from .auth.respond import Sessions
 
 __all__ = ["Context"]
 

@@ -18,10 +18,7 @@ from .state import Pool
 
 __all__ = ["KeyRing", "b64url", "generate_key_pem", "jwks"]
 
-
 _shared_key_lock = threading.Lock()
-
-
 _shared_key_pem: str | None = None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import account, identity, users
+from .auth import initiate, refresh, respond
 from .context import Context
 from .oauth import endpoints as oauth
 
@@ -67,6 +68,12 @@ def _reads(name: str, handler: Handler) -> tuple[str, Handler, bool]:
 OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
     "cognito-idp": _table(
         "cognito-idp",
+        # auth/: sign-in (one module per flow; these are the entry points)
+        _writes("AdminInitiateAuth", initiate.admin_initiate_auth),
+        _writes("AdminRespondToAuthChallenge", respond.admin_respond_to_auth_challenge),
+        _writes("GetTokensFromRefreshToken", refresh.get_tokens_from_refresh_token),
+        _writes("InitiateAuth", initiate.initiate_auth),
+        _writes("RespondToAuthChallenge", respond.respond_to_auth_challenge),
         # users.py: user pools, app clients, groups and the Admin* user operations
         _writes("AdminAddUserToGroup", users.admin_add_user_to_group),
         _writes("AdminConfirmSignUp", users.admin_confirm_sign_up),
@@ -76,11 +83,9 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _writes("AdminDisableUser", users.admin_disable_user),
         _writes("AdminEnableUser", users.admin_enable_user),
         _reads("AdminGetUser", users.admin_get_user),
-        _writes("AdminInitiateAuth", users.admin_initiate_auth),
         _reads("AdminListGroupsForUser", users.admin_list_groups_for_user),
         _writes("AdminRemoveUserFromGroup", users.admin_remove_user_from_group),
         _writes("AdminResetUserPassword", users.admin_reset_user_password),
-        _writes("AdminRespondToAuthChallenge", users.admin_respond_to_auth_challenge),
         _writes("AdminSetUserMFAPreference", users.admin_set_user_mfa_preference),
         _writes("AdminSetUserPassword", users.admin_set_user_password),
         _writes("AdminUpdateUserAttributes", users.admin_update_user_attributes),
@@ -113,15 +118,12 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _writes("ForgetDevice", account.forget_device),
         _writes("ForgotPassword", account.forgot_password),
         _reads("GetDevice", account.get_device),
-        _writes("GetTokensFromRefreshToken", account.get_tokens_from_refresh_token),
         _reads("GetUser", account.get_user),
         _writes("GetUserAttributeVerificationCode", account.get_user_attribute_verification_code),
         _reads("GetUserAuthFactors", account.get_user_auth_factors),
         _writes("GlobalSignOut", account.global_sign_out),
-        _writes("InitiateAuth", account.initiate),
         _reads("ListDevices", account.list_devices),
         _writes("ResendConfirmationCode", account.resend_confirmation_code),
-        _writes("RespondToAuthChallenge", account.respond),
         _writes("RevokeToken", account.revoke_token),
         _writes("SetUserMFAPreference", account.set_user_mfa_preference),
         _writes("SetUserSettings", account.set_user_settings),

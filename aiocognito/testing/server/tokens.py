@@ -34,11 +34,8 @@ __all__ = [
     "verified_claims",
 ]
 
-
 #: The scope of an access token from an API sign-in: the user's own user-pool operations.
 ACCESS_SCOPE = "aws.cognito.signin.user.admin"
-
-
 _JWE_HEADER = (
     base64.urlsafe_b64encode(json.dumps({"cty": "JWT", "enc": "A256GCM", "alg": "RSA-OAEP"}).encode())
     .rstrip(b"=")

@@ -18,7 +18,6 @@ from .state import Pool
 
 __all__ = ["Trigger", "Triggers", "lambda_event", "run"]
 
-
 #: A Lambda trigger as a Python callable: takes the event dict, returns it (or a new one, or ``None``
 #: after changing it in place); may be ``async``. Raising refuses the operation as a Lambda error would.
 Trigger = Callable[[dict[str, Any]], Any]

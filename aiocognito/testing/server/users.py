@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..faults import Fault, invalid_parameter, resource_not_found, user_not_found
-from .auth import respond as auth
 from .context import Context
 from .keys import generate_key_pem
 from .oauth import endpoints as oauth
@@ -41,11 +40,9 @@ __all__ = [
     "admin_disable_user",
     "admin_enable_user",
     "admin_get_user",
-    "admin_initiate_auth",
     "admin_list_groups_for_user",
     "admin_remove_user_from_group",
     "admin_reset_user_password",
-    "admin_respond_to_auth_challenge",
     "admin_set_user_mfa_preference",
     "admin_set_user_password",
     "admin_update_user_attributes",
@@ -868,14 +865,3 @@ async def list_users_in_group(ctx: Context, body: dict[str, Any]) -> dict[str, A
         _user_view(u) for u in sorted(pool.users.values(), key=lambda u: u.username) if group.name in u.groups
     ]
     return {"Users": users}
-
-
-# --- Admin sign-in ------------------------------------------------------------------------------------------
-
-
-async def admin_initiate_auth(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return await auth.initiate_auth(ctx, body, admin=True)
-
-
-async def admin_respond_to_auth_challenge(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return await auth.respond_to_auth_challenge(ctx, body, admin=True)

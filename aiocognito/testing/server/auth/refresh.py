@@ -1,0 +1,99 @@
+"""Refresh tokens in use: ``REFRESH_TOKEN_AUTH`` (an ``InitiateAuth`` flow) and
+``GetTokensFromRefreshToken`` (the operation that rotates them when the app client asks for it).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from ...faults import Fault, not_authorized, user_not_found
+from ..checks import check_secret_hash, require
+from ..context import Context
+from ..state import Client, Pool
+from ..tokens import issue_tokens, refresh_record
+
+__all__ = ["get_tokens_from_refresh_token", "refresh_auth"]
+
+
+def refresh_auth(ctx: Context, pool: Pool, client: Client, params: dict[str, str]) -> dict[str, Any]:
+    """REFRESH_TOKEN_AUTH: new ID and access tokens of the refresh token's family (no new refresh token).
+
+    Raises:
+        Fault: NotAuthorizedException for a refused token or an app client that rotates refresh tokens,
+            UserNotFoundException.
+    """
+    if client.rotation:
+        raise not_authorized(
+            "REFRESH_TOKEN_AUTH is not allowed for an app client with refresh token rotation; "
+            "use GetTokensFromRefreshToken"
+        )
+    now = ctx.now()
+    record = refresh_record(pool, client, require(params, "REFRESH_TOKEN"), now=now)
+    user = pool.users.get(record.username)
+    if user is None:
+        raise user_not_found()
+    if not user.enabled:
+        raise not_authorized("User is disabled.")
+    check_secret_hash(
+        client, params.get("SECRET_HASH"), [user.username, user.sub, params.get("USERNAME", "")]
+    )
+    result = issue_tokens(
+        ctx.keys,
+        pool,
+        client,
+        user,
+        now=now,
+        auth_time=record.auth_time,
+        origin_jti=record.origin_jti,
+        device_key=record.device_key,
+        with_refresh=False,
+    )
+    return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+
+async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """GetTokensFromRefreshToken: new tokens, and with rotation a new refresh token."""
+    pool, client = ctx.store.client(body["ClientId"])
+    if client.secret:
+        given = body.get("ClientSecret")
+        if not given:
+            raise not_authorized(
+                f"Client {client.id} is configured with secret but ClientSecret was not received"
+            )
+        if not hmac.compare_digest(str(given).encode(), client.secret.encode()):
+            raise not_authorized(f"Unable to verify secret for client {client.id}")
+    now = ctx.now()
+    token = body["RefreshToken"]
+    record = pool.refresh_tokens.get(token)
+    if (
+        record is not None
+        and record.client_id == client.id
+        and record.replaced_at is not None
+        and now > record.replaced_at + client.rotation_grace
+        and not record.revoked
+    ):
+        raise Fault("RefreshTokenReuseException", "The refresh token has already been used.")
+    record = refresh_record(pool, client, token, now=now)
+    user = pool.users.get(record.username)
+    if user is None:
+        raise user_not_found()
+    if not user.enabled:
+        raise not_authorized("User is disabled.")
+    result = issue_tokens(
+        ctx.keys,
+        pool,
+        client,
+        user,
+        now=now,
+        auth_time=record.auth_time,
+        origin_jti=record.origin_jti,
+        device_key=record.device_key,
+        with_refresh=client.rotation,
+    )
+    if client.rotation:
+        # The new token lives as long as the old one had left; the old one ends after the grace period.
+        pool.refresh_tokens[result["RefreshToken"]].expires_at = record.expires_at
+        if record.replaced_at is None:
+            record.replaced_at = now
+    return {"AuthenticationResult": result}
