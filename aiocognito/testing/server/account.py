@@ -1,29 +1,23 @@
-"""Public (unsigned) operations of the local user pool: sign-up, sign-in, the user's own account,
-tokens and devices. Same handler shape as :mod:`aiocognito.testing.admin_ops`.
+"""The user's own account, with an access token or before there is one: sign-up and confirmation,
+forgotten and changed passwords, attributes and their verification, MFA preferences and software
+tokens, ``GetUser``, ``DeleteUser``, ``GlobalSignOut``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 from typing import Any
 
-from ..faults import Fault, invalid_parameter, not_authorized, resource_not_found, user_not_found
+from ..faults import Fault, invalid_parameter, not_authorized, user_not_found
 from .auth.mfa import associate_with_session, verify_with_session
 from .auth.passwords import check_password
-from .checks import check_secret_hash
+from .checks import check_secret_hash, signed_in
 from .codes import delivery_details
 from .context import Context
-from .state import Device, Pool, User
-from .tokens import read_access_token
+from .state import Pool, User
 from .totp import check_totp, new_totp_secret
 from .users import (
-    describe_device,
     mfa_settings,
     new_user_from_request,
-    paginate,
-    revoke_all,
     set_mfa_preference,
     update_attributes,
     user_attribute_list,
@@ -32,34 +26,23 @@ from .users import (
 __all__ = [
     "associate_software_token",
     "change_password",
-    "confirm_device",
     "confirm_forgot_password",
     "confirm_sign_up",
     "delete_user",
     "delete_user_attributes",
-    "forget_device",
     "forgot_password",
-    "get_device",
     "get_user",
     "get_user_attribute_verification_code",
     "get_user_auth_factors",
     "global_sign_out",
-    "list_devices",
     "resend_confirmation_code",
-    "revoke_token",
     "set_user_mfa_preference",
     "set_user_settings",
     "sign_up",
-    "update_device_status",
     "update_user_attributes",
     "verify_software_token",
     "verify_user_attribute",
 ]
-
-
-def _signed_in(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User]:
-    pool, user, _ = read_access_token(ctx.keys, ctx.store, body.get("AccessToken"), now=ctx.now())
-    return pool, user
 
 
 def _user_for_code(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User | None, bool]:
@@ -77,9 +60,6 @@ def _sign_up_attribute(pool: Pool, user: User) -> str | None:
         if attribute in pool.auto_verified and user.attributes.get(attribute):
             return attribute
     return None
-
-
-# --- sign-up and passwords -----------------------------------------------------------------------------
 
 
 async def sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +177,7 @@ async def confirm_forgot_password(ctx: Context, body: dict[str, Any]) -> dict[st
 
 
 async def change_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     previous = body.get("PreviousPassword")
     if previous is None and user.has_password:
         raise invalid_parameter("Missing required parameter PreviousPassword")
@@ -208,11 +188,8 @@ async def change_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-# --- the signed-in user's account -----------------------------------------------------------------------
-
-
 async def get_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     return {
         "Username": user.username,
         "UserAttributes": user_attribute_list(user),
@@ -221,13 +198,13 @@ async def get_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def update_user_attributes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     deliveries = update_attributes(ctx, pool, user, body["UserAttributes"], admin=False)
     return {"CodeDeliveryDetailsList": deliveries} if deliveries else {}
 
 
 async def delete_user_attributes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     names = body["UserAttributeNames"]
     pool.check_attribute_names(names)
     for name in names:
@@ -239,7 +216,7 @@ async def delete_user_attributes(ctx: Context, body: dict[str, Any]) -> dict[str
 
 
 async def get_user_attribute_verification_code(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     attribute = body["AttributeName"]
     if attribute not in ("email", "phone_number"):
         raise invalid_parameter(
@@ -254,7 +231,7 @@ async def get_user_attribute_verification_code(ctx: Context, body: dict[str, Any
 
 
 async def verify_user_attribute(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
+    _, user = signed_in(ctx, body)
     attribute = body["AttributeName"]
     ctx.check_code(user, f"VERIFY:{attribute}", body["Code"])
     user.attributes[f"{attribute}_verified"] = "true"
@@ -263,19 +240,19 @@ async def verify_user_attribute(ctx: Context, body: dict[str, Any]) -> dict[str,
 
 
 async def delete_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     pool.delete_user(user)
     return {}
 
 
 async def set_user_mfa_preference(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     set_mfa_preference(pool, user, body)
     return {}
 
 
 async def set_user_settings(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
+    _, user = signed_in(ctx, body)
     user.sms_mfa_enabled = any(option.get("DeliveryMedium") == "SMS" for option in body["MFAOptions"])
     if not user.sms_mfa_enabled and user.preferred_mfa == "SMS_MFA":
         user.preferred_mfa = ""
@@ -287,7 +264,7 @@ async def associate_software_token(ctx: Context, body: dict[str, Any]) -> dict[s
         return associate_with_session(ctx, body["Session"])
     if not body.get("AccessToken"):
         raise invalid_parameter("Either AccessToken or Session must be given")
-    _, user = _signed_in(ctx, body)
+    _, user = signed_in(ctx, body)
     user.pending_totp_secret = new_totp_secret()
     return {"SecretCode": user.pending_totp_secret}
 
@@ -298,7 +275,7 @@ async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str,
         return verify_with_session(ctx, body["Session"], body["UserCode"], name)
     if not body.get("AccessToken"):
         raise invalid_parameter("Either AccessToken or Session must be given")
-    _, user = _signed_in(ctx, body)
+    _, user = signed_in(ctx, body)
     if not user.pending_totp_secret:
         raise Fault(
             "SoftwareTokenMFANotFoundException", "Software Token MFA has not been associated with the user."
@@ -312,7 +289,7 @@ async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str,
 
 
 async def get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
+    pool, user = signed_in(ctx, body)
     factors = []
     if user.has_password:
         factors.append("PASSWORD")
@@ -325,103 +302,7 @@ async def get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str,
     return {"Username": user.username, **settings, "ConfiguredUserAuthFactors": factors}
 
 
-# --- tokens ---------------------------------------------------------------------------------------------
-
-
 async def global_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
-    revoke_all(pool, user)
-    return {}
-
-
-async def revoke_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, client = ctx.store.client(body["ClientId"])
-    if client.secret and not hmac.compare_digest(
-        str(body.get("ClientSecret") or "").encode(), client.secret.encode()
-    ):
-        raise Fault("UnauthorizedException", "Unable to verify the client secret")
-    if not client.revocation:
-        raise Fault("UnsupportedOperationException", "Token revocation is not enabled for this app client.")
-    token = body["Token"]
-    record = pool.refresh_tokens.get(token)
-    if record is None:
-        if token.count(".") == 2:
-            raise Fault("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
-        return {}  # RFC 7009: an unknown token is "revoked" too
-    if record.client_id != client.id:
-        raise Fault("UnauthorizedException", "The token was not issued to this client.")
-    record.revoked = True
-    if record.origin_jti not in pool.revoked_origins:
-        pool.revoked_origins.append(record.origin_jti)
-    return {}
-
-
-# --- devices -------------------------------------------------------------------------------------------
-
-
-def _device(user: User, key: str, *, confirmed: bool = True) -> Device:
-    device = user.devices.get(key)
-    if device is None or (confirmed and not device.confirmed):
-        raise resource_not_found("Device does not exist.")
-    return device
-
-
-def _b64_bytes(value: object, name: str) -> bytes:
-    try:
-        data = base64.b64decode(str(value), validate=True)
-    except (ValueError, binascii.Error):
-        raise invalid_parameter(f"{name} is not valid base64") from None
-    if not data:
-        raise invalid_parameter(f"{name} is empty")
-    return data
-
-
-async def confirm_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = _signed_in(ctx, body)
-    if pool.device_configuration is None:
-        raise Fault(
-            "InvalidUserPoolConfigurationException", "Device tracking is not enabled for this user pool."
-        )
-    device = _device(user, body["DeviceKey"], confirmed=False)
-    config = body.get("DeviceSecretVerifierConfig")
-    if not config or not config.get("PasswordVerifier") or not config.get("Salt"):
-        raise invalid_parameter("DeviceSecretVerifierConfig needs PasswordVerifier and Salt")
-    salt = _b64_bytes(config["Salt"], "Salt")
-    verifier = int.from_bytes(_b64_bytes(config["PasswordVerifier"], "PasswordVerifier"), "big")
-    device.salt = salt.hex()
-    device.verifier = format(verifier, "x")
-    device.name = body.get("DeviceName") or ""
-    device.modified_at = ctx.now()
-    necessary = bool(pool.device_configuration.get("DeviceOnlyRememberedOnUserPrompt"))
-    device.remembered = not necessary
-    return {"UserConfirmationNecessary": necessary}
-
-
-async def list_devices(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
-    devices = sorted((d for d in user.devices.values() if d.confirmed), key=lambda d: (d.created_at, d.key))
-    limit = body.get("Limit") or 60
-    page, token = paginate(devices, min(limit, 60), body.get("PaginationToken"), lambda d: d.key)
-    reply: dict[str, Any] = {"Devices": [describe_device(d) for d in page]}
-    if token:
-        reply["PaginationToken"] = token
-    return reply
-
-
-async def get_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
-    return {"Device": describe_device(_device(user, body["DeviceKey"]))}
-
-
-async def update_device_status(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
-    device = _device(user, body["DeviceKey"])
-    device.remembered = body.get("DeviceRememberedStatus") == "remembered"
-    device.modified_at = ctx.now()
-    return {}
-
-
-async def forget_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = _signed_in(ctx, body)
-    del user.devices[_device(user, body["DeviceKey"], confirmed=False).key]
+    pool, user = signed_in(ctx, body)
+    pool.sign_out(user)
     return {}

@@ -1,17 +1,21 @@
 """Checks several operations make on what a request carries: the ``SECRET_HASH`` of an app client with
-a secret, and the entries an ``AuthParameters`` or ``ChallengeResponses`` map must have.
+a secret, the entries an ``AuthParameters`` or ``ChallengeResponses`` map must have, and the access
+token of the user's own operations.
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from aiocognito.core import srp
 
 from ..faults import invalid_parameter, not_authorized
-from .state import Client
+from .context import Context
+from .state import Client, Pool, User
+from .tokens import read_access_token
 
-__all__ = ["check_secret_hash", "require"]
+__all__ = ["check_secret_hash", "require", "signed_in"]
 
 
 def check_secret_hash(client: Client, given: object, usernames: list[str]) -> None:
@@ -42,3 +46,13 @@ def require(params: dict[str, str], name: str) -> str:
     if not value:
         raise invalid_parameter(f"Missing required parameter {name}")
     return value
+
+
+def signed_in(ctx: Context, body: dict[str, Any]) -> tuple[Pool, User]:
+    """The pool and user of the request's ``AccessToken``, for the operations on the user's own account.
+
+    Raises:
+        Fault: NotAuthorizedException (invalid, expired, revoked, wrong scope), UserNotFoundException.
+    """
+    pool, user, _ = read_access_token(ctx.keys, ctx.store, body.get("AccessToken"), now=ctx.now())
+    return pool, user

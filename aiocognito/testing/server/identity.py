@@ -13,9 +13,9 @@ from typing import Any
 
 from ..faults import Fault, not_authorized
 from .context import Context
+from .paging import paginate
 from .state import IdentityPool, random_id
 from .tokens import read_id_token
-from .users import paginate
 
 __all__ = [
     "create_identity_pool",

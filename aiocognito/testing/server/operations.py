@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import account, identity, users
+from . import account, clients, devices, groups, identity, pools, users
 from .auth import initiate, refresh, respond
 from .context import Context
 from .oauth import endpoints as oauth
@@ -68,14 +68,20 @@ def _reads(name: str, handler: Handler) -> tuple[str, Handler, bool]:
 OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
     "cognito-idp": _table(
         "cognito-idp",
-        # auth/: sign-in (one module per flow; these are the entry points)
-        _writes("AdminInitiateAuth", initiate.admin_initiate_auth),
-        _writes("AdminRespondToAuthChallenge", respond.admin_respond_to_auth_challenge),
-        _writes("GetTokensFromRefreshToken", refresh.get_tokens_from_refresh_token),
-        _writes("InitiateAuth", initiate.initiate_auth),
-        _writes("RespondToAuthChallenge", respond.respond_to_auth_challenge),
-        # users.py: user pools, app clients, groups and the Admin* user operations
-        _writes("AdminAddUserToGroup", users.admin_add_user_to_group),
+        # pools.py: user pools and their MFA configuration
+        _writes("CreateUserPool", pools.create_user_pool),
+        _writes("DeleteUserPool", pools.delete_user_pool),
+        _reads("DescribeUserPool", pools.describe_user_pool),
+        _reads("GetUserPoolMfaConfig", pools.get_user_pool_mfa_config),
+        _reads("ListUserPools", pools.list_user_pools),
+        _writes("SetUserPoolMfaConfig", pools.set_user_pool_mfa_config),
+        # clients.py: app clients
+        _writes("CreateUserPoolClient", clients.create_user_pool_client),
+        _writes("DeleteUserPoolClient", clients.delete_user_pool_client),
+        _reads("DescribeUserPoolClient", clients.describe_user_pool_client),
+        _reads("ListUserPoolClients", clients.list_user_pool_clients),
+        _writes("UpdateUserPoolClient", clients.update_user_pool_client),
+        # users.py: the Admin* user operations and ListUsers
         _writes("AdminConfirmSignUp", users.admin_confirm_sign_up),
         _writes("AdminCreateUser", users.admin_create_user),
         _writes("AdminDeleteUser", users.admin_delete_user),
@@ -83,56 +89,56 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _writes("AdminDisableUser", users.admin_disable_user),
         _writes("AdminEnableUser", users.admin_enable_user),
         _reads("AdminGetUser", users.admin_get_user),
-        _reads("AdminListGroupsForUser", users.admin_list_groups_for_user),
-        _writes("AdminRemoveUserFromGroup", users.admin_remove_user_from_group),
         _writes("AdminResetUserPassword", users.admin_reset_user_password),
         _writes("AdminSetUserMFAPreference", users.admin_set_user_mfa_preference),
         _writes("AdminSetUserPassword", users.admin_set_user_password),
         _writes("AdminUpdateUserAttributes", users.admin_update_user_attributes),
         _writes("AdminUserGlobalSignOut", users.admin_user_global_sign_out),
-        _writes("CreateGroup", users.create_group),
-        _writes("CreateUserPool", users.create_user_pool),
-        _writes("CreateUserPoolClient", users.create_user_pool_client),
-        _writes("DeleteGroup", users.delete_group),
-        _writes("DeleteUserPool", users.delete_user_pool),
-        _writes("DeleteUserPoolClient", users.delete_user_pool_client),
-        _reads("DescribeUserPool", users.describe_user_pool),
-        _reads("DescribeUserPoolClient", users.describe_user_pool_client),
-        _reads("GetGroup", users.get_group),
-        _reads("GetUserPoolMfaConfig", users.get_user_pool_mfa_config),
-        _reads("ListGroups", users.list_groups),
-        _reads("ListUserPoolClients", users.list_user_pool_clients),
-        _reads("ListUserPools", users.list_user_pools),
         _reads("ListUsers", users.list_users),
-        _reads("ListUsersInGroup", users.list_users_in_group),
-        _writes("SetUserPoolMfaConfig", users.set_user_pool_mfa_config),
-        _writes("UpdateUserPoolClient", users.update_user_pool_client),
-        # account.py: sign-up, sign-in, the user's own account, tokens and devices
+        # groups.py: groups and their members
+        _writes("AdminAddUserToGroup", groups.admin_add_user_to_group),
+        _reads("AdminListGroupsForUser", groups.admin_list_groups_for_user),
+        _writes("AdminRemoveUserFromGroup", groups.admin_remove_user_from_group),
+        _writes("CreateGroup", groups.create_group),
+        _writes("DeleteGroup", groups.delete_group),
+        _reads("GetGroup", groups.get_group),
+        _reads("ListGroups", groups.list_groups),
+        _reads("ListUsersInGroup", groups.list_users_in_group),
+        # auth/initiate.py: the start of every sign-in flow (auth/ has one module per flow)
+        _writes("AdminInitiateAuth", initiate.admin_initiate_auth),
+        _writes("InitiateAuth", initiate.initiate_auth),
+        # auth/respond.py: the answer to every challenge
+        _writes("AdminRespondToAuthChallenge", respond.admin_respond_to_auth_challenge),
+        _writes("RespondToAuthChallenge", respond.respond_to_auth_challenge),
+        # auth/refresh.py: refresh tokens
+        _writes("GetTokensFromRefreshToken", refresh.get_tokens_from_refresh_token),
+        _writes("RevokeToken", refresh.revoke_token),
+        # account.py: the user's own account
         _writes("AssociateSoftwareToken", account.associate_software_token),
         _writes("ChangePassword", account.change_password),
-        _writes("ConfirmDevice", account.confirm_device),
         _writes("ConfirmForgotPassword", account.confirm_forgot_password),
         _writes("ConfirmSignUp", account.confirm_sign_up),
         _writes("DeleteUser", account.delete_user),
         _writes("DeleteUserAttributes", account.delete_user_attributes),
-        _writes("ForgetDevice", account.forget_device),
         _writes("ForgotPassword", account.forgot_password),
-        _reads("GetDevice", account.get_device),
         _reads("GetUser", account.get_user),
         _writes("GetUserAttributeVerificationCode", account.get_user_attribute_verification_code),
         _reads("GetUserAuthFactors", account.get_user_auth_factors),
         _writes("GlobalSignOut", account.global_sign_out),
-        _reads("ListDevices", account.list_devices),
         _writes("ResendConfirmationCode", account.resend_confirmation_code),
-        _writes("RevokeToken", account.revoke_token),
         _writes("SetUserMFAPreference", account.set_user_mfa_preference),
         _writes("SetUserSettings", account.set_user_settings),
         _writes("SignUp", account.sign_up),
-        _writes("UpdateDeviceStatus", account.update_device_status),
         _writes("UpdateUserAttributes", account.update_user_attributes),
         _writes("VerifySoftwareToken", account.verify_software_token),
         _writes("VerifyUserAttribute", account.verify_user_attribute),
-        # oauth/endpoints.py: resource servers and user pool domains
+        # devices.py: remembered devices
+        _writes("ConfirmDevice", devices.confirm_device),
+        _writes("ForgetDevice", devices.forget_device),
+        _reads("GetDevice", devices.get_device),
+        _reads("ListDevices", devices.list_devices),
+        _writes("UpdateDeviceStatus", devices.update_device_status),
+        # oauth/: resource servers and user pool domains
         _writes("CreateResourceServer", oauth.create_resource_server),
         _writes("CreateUserPoolDomain", oauth.create_user_pool_domain),
         _writes("DeleteResourceServer", oauth.delete_resource_server),

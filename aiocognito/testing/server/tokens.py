@@ -31,6 +31,7 @@ __all__ = [
     "read_access_token",
     "read_id_token",
     "refresh_record",
+    "refreshed_tokens",
     "verified_claims",
 ]
 
@@ -158,6 +159,41 @@ def refresh_record(pool: Pool, client: Client, token: object, *, now: float) -> 
     if now >= record.expires_at:
         raise not_authorized("Refresh Token has expired")
     return record
+
+
+def refreshed_tokens(
+    keys: KeyRing,
+    pool: Pool,
+    client: Client,
+    user: User,
+    record: RefreshRecord,
+    *,
+    now: float,
+    scope: str = ACCESS_SCOPE,
+) -> dict[str, Any]:
+    """The ``AuthenticationResult`` of a refresh: tokens of the refresh token's family (same
+    ``origin_jti``, ``auth_time`` and device).
+
+    When the app client rotates refresh tokens it holds a new one, which lives as long as the old one
+    had left; the old one ends after the client's grace period.
+    """
+    result = issue_tokens(
+        keys,
+        pool,
+        client,
+        user,
+        now=now,
+        auth_time=record.auth_time,
+        origin_jti=record.origin_jti,
+        device_key=record.device_key,
+        with_refresh=client.rotation,
+        scope=scope,
+    )
+    if client.rotation:
+        pool.refresh_tokens[result["RefreshToken"]].expires_at = record.expires_at
+        if record.replaced_at is None:
+            record.replaced_at = now
+    return result
 
 
 def verified_claims(keys: KeyRing, store: Store, token: object, what: str) -> tuple[Pool, dict[str, Any]]:

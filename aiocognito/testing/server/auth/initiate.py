@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...faults import invalid_parameter, resource_not_found
+from ...faults import invalid_parameter
 from ..checks import check_secret_hash, require
 from ..context import Context
 from ..state import Client, Pool
@@ -43,10 +43,7 @@ def pool_and_client(ctx: Context, body: dict[str, Any], admin: bool) -> tuple[Po
     """
     if admin:
         pool = ctx.store.pool(body["UserPoolId"])
-        client = pool.clients.get(body["ClientId"])
-        if client is None:
-            raise resource_not_found(f"User pool client {body['ClientId']} does not exist.")
-        return pool, client
+        return pool, pool.client(body["ClientId"])
     return ctx.store.client(body["ClientId"])
 
 

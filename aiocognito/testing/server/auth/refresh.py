@@ -1,5 +1,5 @@
-"""Refresh tokens in use: ``REFRESH_TOKEN_AUTH`` (an ``InitiateAuth`` flow) and
-``GetTokensFromRefreshToken`` (the operation that rotates them when the app client asks for it).
+"""Refresh tokens in use: ``REFRESH_TOKEN_AUTH`` (an ``InitiateAuth`` flow), ``GetTokensFromRefreshToken``
+(the operation that rotates them when the app client asks for it) and ``RevokeToken``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from ...faults import Fault, not_authorized, user_not_found
 from ..checks import check_secret_hash, require
 from ..context import Context
 from ..state import Client, Pool
-from ..tokens import issue_tokens, refresh_record
+from ..tokens import refresh_record, refreshed_tokens
 
-__all__ = ["get_tokens_from_refresh_token", "refresh_auth"]
+__all__ = ["get_tokens_from_refresh_token", "refresh_auth", "revoke_token"]
 
 
 def refresh_auth(ctx: Context, pool: Pool, client: Client, params: dict[str, str]) -> dict[str, Any]:
@@ -38,17 +38,7 @@ def refresh_auth(ctx: Context, pool: Pool, client: Client, params: dict[str, str
     check_secret_hash(
         client, params.get("SECRET_HASH"), [user.username, user.sub, params.get("USERNAME", "")]
     )
-    result = issue_tokens(
-        ctx.keys,
-        pool,
-        client,
-        user,
-        now=now,
-        auth_time=record.auth_time,
-        origin_jti=record.origin_jti,
-        device_key=record.device_key,
-        with_refresh=False,
-    )
+    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
@@ -80,20 +70,26 @@ async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> d
         raise user_not_found()
     if not user.enabled:
         raise not_authorized("User is disabled.")
-    result = issue_tokens(
-        ctx.keys,
-        pool,
-        client,
-        user,
-        now=now,
-        auth_time=record.auth_time,
-        origin_jti=record.origin_jti,
-        device_key=record.device_key,
-        with_refresh=client.rotation,
-    )
-    if client.rotation:
-        # The new token lives as long as the old one had left; the old one ends after the grace period.
-        pool.refresh_tokens[result["RefreshToken"]].expires_at = record.expires_at
-        if record.replaced_at is None:
-            record.replaced_at = now
+    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now)
     return {"AuthenticationResult": result}
+
+
+async def revoke_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """RevokeToken: a refresh token, and the tokens issued in its family (RFC 7009)."""
+    pool, client = ctx.store.client(body["ClientId"])
+    if client.secret and not hmac.compare_digest(
+        str(body.get("ClientSecret") or "").encode(), client.secret.encode()
+    ):
+        raise Fault("UnauthorizedException", "Unable to verify the client secret")
+    if not client.revocation:
+        raise Fault("UnsupportedOperationException", "Token revocation is not enabled for this app client.")
+    token = body["Token"]
+    record = pool.refresh_tokens.get(token)
+    if record is None:
+        if token.count(".") == 2:
+            raise Fault("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
+        return {}  # RFC 7009: an unknown token is "revoked" too
+    if record.client_id != client.id:
+        raise Fault("UnauthorizedException", "The token was not issued to this client.")
+    pool.revoke(record)
+    return {}

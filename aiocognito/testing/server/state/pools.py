@@ -13,7 +13,7 @@ from typing import Any
 
 from aiocognito.core import srp
 
-from ...faults import Fault, invalid_parameter
+from ...faults import Fault, invalid_parameter, resource_not_found, user_not_found
 from .json_form import build, check_object, key_path
 from .users import User
 
@@ -206,6 +206,17 @@ class Pool:
                     return user
         return None
 
+    def user(self, name: str) -> User:
+        """The user signing in as ``name`` (see :meth:`find_user`).
+
+        Raises:
+            Fault: UserNotFoundException.
+        """
+        user = self.find_user(name)
+        if user is None:
+            raise user_not_found()
+        return user
+
     def check_attribute_names(self, names: list[str], *, writing: bool = True) -> None:
         """Refuse attribute names the pool's schema does not have (and ``sub``, which is immutable)."""
         for name in names:
@@ -254,6 +265,31 @@ class Pool:
         for token, record in list(self.refresh_tokens.items()):
             if record.username == user.username:
                 del self.refresh_tokens[token]
+
+    # --- app clients and tokens ----------------------------------------------------------------------
+
+    def client(self, client_id: str) -> Client:
+        """The app client ``client_id`` of this pool.
+
+        Raises:
+            Fault: ResourceNotFoundException.
+        """
+        client = self.clients.get(client_id)
+        if client is None:
+            raise resource_not_found(f"User pool client {client_id} does not exist.")
+        return client
+
+    def revoke(self, record: RefreshRecord) -> None:
+        """Revoke a refresh token, and the ID and access tokens issued in its family."""
+        record.revoked = True
+        if record.origin_jti not in self.revoked_origins:
+            self.revoked_origins.append(record.origin_jti)
+
+    def sign_out(self, user: User) -> None:
+        """GlobalSignOut: every refresh token of the user, and the access tokens issued with them."""
+        for record in self.refresh_tokens.values():
+            if record.username == user.username:
+                self.revoke(record)
 
     # --- persistence -------------------------------------------------------------------------------
 
