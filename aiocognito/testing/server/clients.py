@@ -9,7 +9,7 @@ from typing import Any
 
 from ..faults import invalid_parameter
 from .context import Context
-from .oauth import endpoints as oauth
+from .oauth.config import client_oauth_config
 from .paging import paginate
 from .state import Client, Pool, new_client_id, random_id
 
@@ -21,17 +21,12 @@ __all__ = [
     "update_user_pool_client",
 ]
 
-
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-
-
 _LEGACY_FLOWS = {
     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "CUSTOM_AUTH_FLOW_ONLY": "ALLOW_CUSTOM_AUTH",
     "USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
 }
-
-
 _DEFAULT_FLOWS = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
 
 
@@ -127,7 +122,7 @@ def _client_from(
     for key in ("ReadAttributes", "WriteAttributes"):
         if body.get(key):
             client.config[key] = list(body[key])
-    client.config.update(oauth.client_oauth_config(pool, body, secret))
+    client.config.update(client_oauth_config(pool, body, secret))
     return client
 
 

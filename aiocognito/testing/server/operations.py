@@ -18,7 +18,7 @@ from typing import Any
 from . import account, clients, devices, groups, identity, pools, users
 from .auth import initiate, refresh, respond
 from .context import Context
-from .oauth import endpoints as oauth
+from .oauth import domains, resource_servers
 
 __all__ = ["OPERATIONS", "Handler", "Operation", "find"]
 
@@ -138,15 +138,16 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _reads("GetDevice", devices.get_device),
         _reads("ListDevices", devices.list_devices),
         _writes("UpdateDeviceStatus", devices.update_device_status),
-        # oauth/: resource servers and user pool domains
-        _writes("CreateResourceServer", oauth.create_resource_server),
-        _writes("CreateUserPoolDomain", oauth.create_user_pool_domain),
-        _writes("DeleteResourceServer", oauth.delete_resource_server),
-        _writes("DeleteUserPoolDomain", oauth.delete_user_pool_domain),
-        _reads("DescribeResourceServer", oauth.describe_resource_server),
-        _reads("DescribeUserPoolDomain", oauth.describe_user_pool_domain),
-        _writes("ListResourceServers", oauth.list_resource_servers),
-        _writes("UpdateResourceServer", oauth.update_resource_server),
+        # oauth/resource_servers.py: resource servers and their custom scopes
+        _writes("CreateResourceServer", resource_servers.create_resource_server),
+        _writes("DeleteResourceServer", resource_servers.delete_resource_server),
+        _reads("DescribeResourceServer", resource_servers.describe_resource_server),
+        _writes("ListResourceServers", resource_servers.list_resource_servers),
+        _writes("UpdateResourceServer", resource_servers.update_resource_server),
+        # oauth/domains.py: user pool domains
+        _writes("CreateUserPoolDomain", domains.create_user_pool_domain),
+        _writes("DeleteUserPoolDomain", domains.delete_user_pool_domain),
+        _reads("DescribeUserPoolDomain", domains.describe_user_pool_domain),
     ),
     "cognito-identity": _table(
         "cognito-identity",

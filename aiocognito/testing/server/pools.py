@@ -22,7 +22,6 @@ __all__ = [
     "set_user_pool_mfa_config",
 ]
 
-
 # CreateUserPool fields DescribeUserPool gives back as they were sent.
 _POOL_ECHO = (
     "AccountRecoverySetting",

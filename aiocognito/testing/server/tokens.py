@@ -26,6 +26,7 @@ from .state import Client, Pool, RefreshRecord, Store, User
 
 __all__ = [
     "ACCESS_SCOPE",
+    "issue_client_token",
     "issue_tokens",
     "new_refresh_token",
     "read_access_token",
@@ -140,6 +141,26 @@ def issue_tokens(
         )
         result["RefreshToken"] = token
     return result
+
+
+def issue_client_token(keys: KeyRing, pool: Pool, client: Client, scope: str, *, now: float) -> str:
+    """The access token of a client credentials grant: the app client is its subject, ``scope`` its
+    custom scopes, and it has no ID token and no refresh token.
+    """
+    issued = int(now)
+    claims = {
+        "sub": client.id,
+        "token_use": "access",
+        "scope": scope,
+        "auth_time": issued,
+        "iss": pool.issuer,
+        "exp": issued + client.access_validity,
+        "iat": issued,
+        "version": 2,
+        "jti": str(uuid.uuid4()),
+        "client_id": client.id,
+    }
+    return jwt.encode(claims, keys.private(pool), algorithm="RS256", headers={"kid": pool.kid, "typ": None})
 
 
 def refresh_record(pool: Pool, client: Client, token: object, *, now: float) -> RefreshRecord:

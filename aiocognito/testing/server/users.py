@@ -37,10 +37,7 @@ __all__ = [
     "user_view",
 ]
 
-
 _FILTER = re.compile(r'\s*([\w:]+)\s*(=|\^=)\s*"((?:[^"\\]|\\.)*)"\s*')
-
-
 _FILTER_ATTRIBUTES = {
     "username",
     "email",
