@@ -21,7 +21,6 @@ from aiohttp import web
 from aiocognito.wire._tables.operations import SERVICES
 
 from .outbox import Message, Outbox
-from .server import users as admin_ops
 from .server.app import MAX_BODY_BYTES, build_app, invoke
 from .server.auth.sessions import Sessions
 from .server.context import Context
@@ -30,6 +29,7 @@ from .server.oauth.endpoints import OAuthEndpoints
 from .server.schema import Models
 from .server.state import Store
 from .server.triggers import Triggers
+from .server.users import new_user_from_request
 
 __all__ = ["ALL_AUTH_FLOWS", "MAX_BODY_BYTES", "AppClient", "LocalUserPool", "ServerThread"]
 
@@ -309,7 +309,7 @@ class LocalUserPool:
                 if name in values or (name == "email" and "@" in username and pool.username_attributes):
                     values.setdefault(f"{name}_verified", "true")
         listed = [{"Name": key, "Value": value} for key, value in values.items()]
-        internal, checked = admin_ops.new_user_from_request(self._ctx, pool, username, listed)
+        internal, checked = new_user_from_request(self._ctx, pool, username, listed)
         if password is not None:
             pool.check_password_policy(password)
         user = pool.new_user(internal, self._ctx.now())

@@ -24,8 +24,7 @@ from typing import Any
 import pytest
 import servers
 
-from aiocognito.testing import LocalUserPool, ServerThread
-from aiocognito.testing.auth import totp
+from aiocognito.testing import LocalUserPool, ServerThread, totp
 
 pytestmark = pytest.mark.integration
 

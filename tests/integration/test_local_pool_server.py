@@ -23,8 +23,7 @@ from pycognito.aws_srp import AWSSRP
 
 import aiocognito
 from aiocognito.core import srp
-from aiocognito.testing import LocalUserPool, ServerThread, Triggers
-from aiocognito.testing.auth import totp
+from aiocognito.testing import LocalUserPool, ServerThread, Triggers, totp
 
 pytestmark = pytest.mark.integration
 

@@ -163,7 +163,7 @@ class Pool:
     groups: dict[str, Group] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     revoked_origins: list[str] = field(default_factory=list)
-    # OAuth 2.0 (aiocognito.testing.oauth): the domain prefix (CreateUserPoolDomain) and the resource
+    # OAuth 2.0 (aiocognito.testing.server.oauth): the domain prefix (CreateUserPoolDomain) and the resource
     # servers by identifier, as CreateResourceServer describes them.
     domain: str = ""
     resource_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
