@@ -280,6 +280,7 @@ class RedisRateLimiter:
         "_max_wait",
         "_name",
         "_next_probe_at",
+        "_outages",
         "_owned",
         "_probe_delay",
         "_probing",
@@ -355,6 +356,7 @@ class RedisRateLimiter:
         self._acquire_script = self._client.register_script(_ACQUIRE)
         self._slow_script = self._client.register_script(_SLOW)
         self._shared = True
+        self._outages = 0
         self._probing = False
         self._next_probe_at = 0.0
         self._probe_delay = _FIRST_PROBE
@@ -401,6 +403,11 @@ class RedisRateLimiter:
         """Whether acquisitions go to Redis (``False`` while on the fallback)."""
         return self._shared
 
+    @property
+    def outages(self) -> int:
+        """How many times Redis stopped answering and the fallback took over."""
+        return self._outages
+
     # --- acquiring -------------------------------------------------------------------------------------
 
     async def reserve(self) -> Reservation:
@@ -425,6 +432,7 @@ class RedisRateLimiter:
                 return await self._redis_reserve()
             except _Unavailable as exc:
                 self._shared = False
+                self._outages += 1
                 self._probe_delay = _FIRST_PROBE
                 self._next_probe_at = time.monotonic() + self._probe_delay
                 _log.warning(
