@@ -8,7 +8,8 @@ state (no read-modify-write race) and machines whose clocks disagree still share
 wait; the client sleeps it, locally. A reservation never waits more than ``max_wait``: a slot further
 away is refused and nothing is taken.
 
-Keys (``<name>`` percent-encoded; the braces are a Redis Cluster hash tag, which keeps both in one slot):
+Keys (``<name>`` percent-encoded but for ``:``; the braces are a Redis Cluster hash tag, which keeps both
+in one slot):
 
 - ``aiocognito:rl:{<name>}``: the theoretical arrival time, in microseconds of Redis's clock; it expires
   once in the past (an idle limiter leaves nothing behind);
@@ -326,7 +327,7 @@ class RedisRateLimiter:
                 _positive("fallback_rate", fallback_rate), self._capacity, self._max_wait, self._recovery
             )
         )
-        self._key = f"{KEY_PREFIX}{{{quote(name, safe='')}}}"
+        self._key = f"{KEY_PREFIX}{{{quote(name, safe=':')}}}"
         self._slow_key = f"{self._key}:slow"
         if isinstance(redis, str):
             if not redis.startswith(_URL_SCHEMES):
@@ -453,11 +454,17 @@ class RedisRateLimiter:
             self._next_probe_at = time.monotonic() + self._probe_delay
             _log.debug("rate limiter %r: Redis still does not answer (%s)", self._name, exc)
             return self._local_reserve(fallback)
+        except RateLimitTimeoutError:
+            self._back_on_redis()  # it answered: the slot is just far away
+            raise
         finally:
             self._probing = False
+        self._back_on_redis()
+        return reservation
+
+    def _back_on_redis(self) -> None:
         self._shared = True
         _log.warning("rate limiter %r: Redis answers again; the rate is shared again", self._name)
-        return reservation
 
     async def acquire(self) -> None:
         """Wait for the next acquisition (of the whole fleet's ``rate``) and take it.
