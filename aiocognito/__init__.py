@@ -37,6 +37,7 @@ _moved.install()  # old module paths (aiocognito.flows...) keep working
 if TYPE_CHECKING:
     from .bulk import ChallengeRequiredError, InvalidCredentialsError, SignInResult
     from .identity import IdentityCredentials
+    from .limits import RateLimiter, RateLimiterError, RateLimitTimeoutError, RedisRateLimiter
     from .oauth import (
         AuthorizationRequest,
         InvalidClientError,
@@ -61,6 +62,10 @@ _LAZY = {
     "InvalidCredentialsError": "bulk",
     "SignInResult": "bulk",
     "IdentityCredentials": "identity",
+    "RateLimiter": "limits",
+    "RateLimiterError": "limits",
+    "RateLimitTimeoutError": "limits",
+    "RedisRateLimiter": "limits",
     "AuthorizationRequest": "oauth",
     "InvalidClientError": "oauth",
     "InvalidGrantError": "oauth",
@@ -117,6 +122,10 @@ __all__ = [  # noqa: PLE0604 - ends with the generated error classes
     "OAuthClient",
     "OAuthError",
     "ProtocolError",
+    "RateLimitTimeoutError",
+    "RateLimiter",
+    "RateLimiterError",
+    "RedisRateLimiter",
     "RedisTokenStore",
     "RetryPolicy",
     "ServiceError",

@@ -1,10 +1,15 @@
 """A LocalUserPool in a process of its own, with a pool, an app client and N users, for benchmarks.
 
-    python benchmarks/_local_pool.py --users 1000 [--password P] [--prefix u]
+    python benchmarks/_local_pool.py --users 1000 [--password P] [--prefix u] [--record]
 
 prints one JSON line when ready — ``{"endpoint_url": ..., "pool_id": ..., "client_id": ...}`` — then
 serves until its stdin closes or it gets SIGTERM. Users are ``<prefix>0`` .. ``<prefix>N-1``, CONFIRMED,
 all with the same password. From Python: ``with LocalPoolProcess(users=1000) as server: ...``.
+
+With ``--record`` (``LocalPoolProcess(record=True)``), ``endpoint_url`` is a front in the same process that
+notes the arrival time (``time.time()``), operation and ``AuthParameters.USERNAME`` (or "") of every request
+before passing it to the pool: ``server.arrivals()`` (``GET /_arrivals`` on the front) gives them, measured
+at the server.
 
 The server's CPU time is its own (it is not a child this process has reaped until ``stop()``), so
 ``getrusage`` in the client counts the client only; ``server_cpu_seconds()`` reads the server's from /proc.
@@ -36,18 +41,27 @@ class LocalPoolProcess:
     """Runs this script as a subprocess; ``endpoint_url``, ``pool_id``, ``client_id`` once started."""
 
     def __init__(
-        self, users: int, *, password: str = PASSWORD, prefix: str = "u", timeout: float = 600
+        self,
+        users: int,
+        *,
+        password: str = PASSWORD,
+        prefix: str = "u",
+        timeout: float = 600,
+        record: bool = False,
     ) -> None:
         self.users = users
         self.password = password
         self.prefix = prefix
         self.timeout = timeout
+        self.record = record
         self.endpoint_url = self.pool_id = self.client_id = ""
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "--users", str(self.users)]
         command += ["--password", self.password, "--prefix", self.prefix]
+        if self.record:
+            command.append("--record")
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")])),
@@ -67,6 +81,15 @@ class LocalPoolProcess:
             info["pool_id"],
             info["client_id"],
         )
+
+    def arrivals(self) -> list[tuple[float, str, str]]:
+        """(arrival time, operation, username) of every request so far, in arrival order (``record=True``)."""
+        import urllib.request
+
+        if not self.record:
+            raise RuntimeError("arrivals are recorded with record=True")
+        with urllib.request.urlopen(f"{self.endpoint_url}/_arrivals", timeout=30) as response:
+            return [(float(at), str(op), str(user)) for at, op, user in json.loads(response.read())]
 
     def server_cpu_seconds(self) -> float:
         """User + system CPU seconds of the server process so far (Linux: /proc), else 0."""
@@ -98,16 +121,71 @@ class LocalPoolProcess:
         self.stop()
 
 
-async def _serve(users: int, password: str, prefix: str) -> None:
+# Headers not passed on by the recording front (hop by hop, or set by aiohttp itself).
+_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "host"}
+    | {"date", "server"}
+)
+
+
+@contextlib.asynccontextmanager
+async def _recording_front(upstream: str) -> Any:
+    """An HTTP front on 127.0.0.1 that notes each request's arrival, then passes it to ``upstream``."""
+    import time
+
+    import aiohttp
+    from aiohttp import web
+
+    arrivals: list[tuple[float, str, str]] = []
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+
+    async def forward(request: web.Request) -> web.Response:
+        at = time.time()
+        body = await request.read()
+        try:
+            username = json.loads(body).get("AuthParameters", {}).get("USERNAME", "")
+        except (ValueError, AttributeError):
+            username = ""
+        operation = request.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        arrivals.append((at, operation, username if isinstance(username, str) else ""))
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        async with session.post(upstream + "/", data=body, headers=headers) as reply:
+            data = await reply.read()
+            kept = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP}
+            return web.Response(status=reply.status, body=data, headers=kept)
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response(arrivals)
+
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_post("/", forward)
+    app.router.add_get("/_arrivals", listing)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+        await session.close()
+
+
+async def _serve(users: int, password: str, prefix: str, record: bool) -> None:
     from aiocognito.testing import LocalUserPool
 
-    async with LocalUserPool(shared_signing_key=True) as server:
+    async with contextlib.AsyncExitStack() as stack:
+        server = await stack.enter_async_context(LocalUserPool(shared_signing_key=True))
+        endpoint_url = server.endpoint_url
+        if record:
+            endpoint_url = await stack.enter_async_context(_recording_front(endpoint_url))
         pool_id = await server.create_pool("bench")
         client = await server.create_client(pool_id)
         for i in range(users):
             await server.create_user(pool_id, f"{prefix}{i}", password)
         info: dict[str, Any] = {
-            "endpoint_url": server.endpoint_url,
+            "endpoint_url": endpoint_url,
             "pool_id": pool_id,
             "client_id": client.client_id,
         }
@@ -130,9 +208,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--password", default=PASSWORD)
     parser.add_argument("--prefix", default="u")
+    parser.add_argument("--record", action="store_true", help="note every request's arrival (GET /_arrivals)")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.users, args.password, args.prefix))
+        asyncio.run(_serve(args.users, args.password, args.prefix, args.record))
 
 
 if __name__ == "__main__":

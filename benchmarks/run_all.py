@@ -1,9 +1,9 @@
 """Run every benchmark of this directory side by side and write benchmarks/RESULTS.md.
 
 Runs, each in its own process, the ``bench_*.py`` scripts that exist (bench_transport, bench_srp,
-bench_tokens, bench_verify, bench_bulk, ...), collects the Markdown each prints on stdout and writes
-RESULTS.md with the machine, the command and every figure and ratio. ``--quick`` passes ``--quick`` to the
-scripts that take it (and small sizes to bench_srp). Arguments after ``--`` go to bench_bulk.py.
+bench_tokens, bench_verify, bench_bulk, bench_fleet, ...), collects the Markdown each prints on stdout and
+writes RESULTS.md with the machine, the command and every figure and ratio. ``--quick`` passes ``--quick``
+to the scripts that take it (and small sizes to bench_srp). Arguments after ``--`` go to bench_bulk.py.
 
     python benchmarks/run_all.py [--quick] [--only NAME ...] [--out FILE] [-- BENCH_BULK_ARGS]
 """
@@ -22,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._util import command_line, machine_lines
 
 HERE = Path(__file__).resolve().parent
-_ORDER = ["bench_srp", "bench_bulk", "bench_transport", "bench_tokens", "bench_verify"]
+_ORDER = ["bench_srp", "bench_bulk", "bench_fleet", "bench_transport", "bench_tokens", "bench_verify"]
 # Arguments for a short run, per script (only those known to take them).
 _QUICK = {
     "bench_srp": ["--rounds", "30", "--repeats", "1", "--no-variants"],
     "bench_bulk": ["--quick"],
+    "bench_fleet": ["--quick"],
     "bench_transport": ["--quick"],
 }
 
@@ -82,7 +83,9 @@ def main() -> None:
         "",
         "## Machine",
         "",
-        *machine_lines(["aiocognito", "aiohttp", "gmpy2", "pycognito", "boto3", "botocore", "aiobotocore"]),
+        *machine_lines(
+            ["aiocognito", "aiohttp", "gmpy2", "pycognito", "boto3", "botocore", "aiobotocore", "redis"]
+        ),
         "",
     ]
     args.out.write_text("\n".join(header) + "\n" + "\n".join(sections), encoding="utf-8")

@@ -270,6 +270,90 @@ def _stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None
         process.wait()
 
 
+# --------------------------------------------------------------------------------------------------
+# redis-server
+# --------------------------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A throwaway ``redis-server`` on 127.0.0.1 (no persistence), which can be stopped and started again
+    on the same port, as a Redis restart in the middle of a run.
+
+    ``password`` turns on ``requirepass``; :attr:`url` then holds it. Use as a context manager, or call
+    :meth:`start` and :meth:`stop`; :meth:`stop` is idempotent.
+    """
+
+    def __init__(self, binary: str, workdir: Path, *, password: str | None = None) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.password = password
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{HOST}:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
+                auth = f"AUTH {self.password}\r\n".encode() if self.password else b""
+                sock.sendall(auth + b"PING\r\n")
+                deadline = time.monotonic() + 1.0
+                seen = b""
+                while b"PONG" not in seen and time.monotonic() < deadline:
+                    chunk = sock.recv(64)
+                    if not chunk:
+                        break
+                    seen += chunk
+                return b"PONG" in seen
+        except OSError:
+            return False
+
+    def start(self, *, timeout: float = 10.0) -> None:
+        """Start it: on :attr:`port` when it ran before (a restart), else on a free port (3 tries).
+
+        Raises:
+            ServerStartError: it did not answer PING within ``timeout`` seconds.
+        """
+        same_port = self.port != 0
+        log = self.workdir / "redis.log"
+        for _ in range(1 if same_port else 3):
+            if not same_port:
+                self.port = free_port()
+            command = [self.binary, "--port", str(self.port), "--bind", HOST, "--dir", str(self.workdir)]
+            command += ["--save", "", "--appendonly", "no"]
+            if self.password:
+                command += ["--requirepass", self.password]
+            with log.open("ab") as log_fh:
+                self._process = subprocess.Popen(command, stdout=log_fh, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + timeout
+            while self._process.poll() is None and time.monotonic() < deadline and not self._ping():
+                time.sleep(0.05)
+            if self._process.poll() is None and self._ping():
+                return
+            self.stop()
+        raise ServerStartError(f"redis-server did not answer PING on port {self.port}: {_tail(log)}")
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL after 10 s); the port is kept for :meth:`start`."""
+        process, self._process = self._process, None
+        if process is not None:
+            _stop_process(process)
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
 def ministack_command() -> list[str]:
     """``python -m ministack`` (== the ``ministack`` console script, ``ministack.app:main``)."""
     return [sys.executable, "-m", "ministack"]

@@ -11,6 +11,11 @@ strict mode, and a field running over several lines, which is how an unclosed qu
 quote closes it). A file that is not UTF-8 text (a NUL byte, bytes that are not UTF-8, a line longer
 than 64 KiB) is refused at the first such line.
 
+Several runs (machines) can share one file and one rate: ``--shard K/N`` makes this run take the rows whose
+index modulo N is K-1 (the whole file is still checked first), and ``--redis`` (or ``$AIOCOGNITO_REDIS_URL``)
+shares ``--rate`` with every run using the same Redis and limiter name, through a
+:class:`~aiocognito.RedisRateLimiter`.
+
 Ctrl-C cancels the sign-ins in flight (a password attempt already sent is never sent again), keeps the
 lines of those that ended, prints the summary and exits 130.
 """
@@ -19,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
+import logging
 import math
 import os
 import sys
@@ -30,18 +37,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from ..bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult
+from ..bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult, TokenBucket
 from ..core.flows import AuthFlow
 from ..core.safe_json import is_valid_text
 from ..errors import CognitoError
+from ..limits import RedisRateLimiter
 from ..pool import ENDPOINT_ENV, UserPool
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    REDIS_ENV,
     CliError,
+    Shard,
     non_empty,
+    redis_url,
+    shard,
+    shared_rate_limiter,
     user_pool,
 )
 
@@ -62,12 +75,22 @@ DESCRIPTION = (
     "second, at two per SRP sign-in; 'off' for a local emulator), with the SRP math spread over\n"
     "every core. Throttled calls are retried. A sign-in that needs an answer (MFA, a new\n"
     "password) is a failure with the code ChallengeRequired.\n\n"
+    "Several machines share one file with --shard K/N: the K-th of N takes the rows whose index\n"
+    "modulo N is K-1 (N runs cover every row once), after checking the whole file. With --redis\n"
+    f"(or ${REDIS_ENV}, better: a URL on the command line shows in ps) they share one\n"
+    "--rate through Redis instead of each sending at --rate, and a throttled sign-in slows all of\n"
+    "them down for a while. If Redis stops answering, the run stops, or goes on at --fallback-rate.\n\n"
     "A progress bar is shown on stderr when it is a terminal; a summary line\n"
-    "'N signed in, M failed in T s (R/s)' always ends the run. Exit status 1 when any failed;\n"
-    "130 on Ctrl-C, which cancels the sign-ins in flight and keeps the lines of those that ended.\n\n"
+    "'N signed in, M failed in T s (R/s)' always ends the run (after 'shard K/N: ' for a shard).\n"
+    "Exit status 1 when any failed; 130 on Ctrl-C, which cancels the sign-ins in flight and keeps\n"
+    "the lines of those that ended.\n\n"
     "example:\n"
     "  aiocognito bulk-sign-in users.csv --pool-id us-east-1_AbC123 \\\n"
-    "      --client-id 1example23456789 --out tokens.jsonl"
+    "      --client-id 1example23456789 --out tokens.jsonl\n"
+    "  # on each of 4 machines, K = 1..4, sharing 55 sign-ins/s:\n"
+    f"  {REDIS_ENV}=redis://:PASSWORD@redis.internal:6379/0 \\\n"
+    "      aiocognito bulk-sign-in users.csv --pool-id us-east-1_AbC123 \\\n"
+    "      --client-id 1example23456789 --out tokens-K.jsonl --shard K/4 --rate 55"
 )
 _FIELDS = ("username", "password")
 _PROGRESS_EVERY = 0.1  # seconds between two redraws of the progress bar
@@ -135,6 +158,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="where the JSON lines go ('-' for stdout)"
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard,
+        metavar="K/N",
+        help="sign in only the rows whose index modulo N is K-1: run K = 1..N to cover the file once",
+    )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help=f"share --rate with every run using this Redis and limiter name (default: ${REDIS_ENV}; "
+        "prefer it, as a URL on the command line shows in ps)",
+    )
+    parser.add_argument(
+        "--limiter-name",
+        type=non_empty,
+        metavar="NAME",
+        help="the name runs share a rate under (default: bulk-sign-in:<pool id>:<client id>)",
+    )
+    parser.add_argument(
+        "--fallback-rate",
+        type=_rate,
+        metavar="R",
+        help="sign-ins per second of this run while Redis does not answer (default: stop the run)",
     )
 
 
@@ -304,19 +351,21 @@ def _check(path: Path) -> int:
     return users
 
 
-def _users(path: Path) -> Iterator[tuple[str, str]]:
-    """The users, read again one row at a time as slots free up (the file was checked).
+def _users(path: Path, part: Shard | None = None) -> Iterator[tuple[str, str]]:
+    """The users (of ``part`` only, when given), read again one row at a time as slots free up (the file
+    was checked).
 
     Raises:
         CliError: the file changed since it was checked and now has a bad row.
     """
     try:
-        for item in _read(path):
+        for index, item in enumerate(_read(path)):
             if isinstance(item, _Problem):
                 raise CliError(
                     "InvalidUsersFile", f"{path} changed during the run: {item}; the rest was not signed in"
                 )
-            yield item
+            if part is None or part.takes(index):
+                yield item
     except _NotAUsersFile as exc:
         raise CliError(
             "InvalidUsersFile", f"{path} changed during the run: {exc}; the rest was not signed in"
@@ -416,6 +465,53 @@ class _Runner(Protocol):
     ) -> int: ...
 
 
+class _SharedRate(TokenBucket):
+    """Hands a :class:`~aiocognito.RedisRateLimiter` to ``sign_in_many``, which takes a float or a
+    :class:`~aiocognito.bulk.TokenBucket` as ``rate``: each of its calls goes to the shared limiter.
+
+    Once ``sign_in_many`` takes any :class:`~aiocognito.limits.RateLimiter`, pass the limiter itself.
+    """
+
+    def __init__(self, limiter: RedisRateLimiter) -> None:
+        super().__init__(limiter.rate, limiter.capacity)
+        self._limiter = limiter
+
+    def __repr__(self) -> str:
+        return repr(self._limiter)
+
+    def reserve(self) -> float:
+        raise TypeError("a shared rate is reserved in Redis: use acquire()")
+
+    async def acquire(self) -> None:
+        await self._limiter.acquire()
+
+    def slow_down(self) -> None:
+        self._limiter.slow_down()
+
+    def recover(self) -> None:
+        self._limiter.recover()
+
+
+def _limiter(args: argparse.Namespace) -> RedisRateLimiter | None:
+    """The shared limiter of ``--redis`` (or ``$AIOCOGNITO_REDIS_URL``), or ``None``.
+
+    Raises:
+        CliError: a usage error: no rate to share, options that need Redis without it, a refused URL.
+    """
+    url = redis_url(args.redis)
+    if url is None:
+        for option, value in (("--limiter-name", args.limiter_name), ("--fallback-rate", args.fallback_rate)):
+            if value is not None:
+                why = f"{option} needs --redis (or ${REDIS_ENV})"
+                raise CliError("InvalidArgument", why, status=EXIT_USAGE)
+        return None
+    if args.rate is None:
+        why = "--redis shares a rate: give --rate R, not 'off'"
+        raise CliError("InvalidArgument", why, status=EXIT_USAGE)
+    name = args.limiter_name or f"bulk-sign-in:{args.pool_id}:{args.client_id}"
+    return shared_rate_limiter(url, name, args.rate, fallback_rate=args.fallback_rate)
+
+
 class _Run:
     """One bulk run: its counts so far and how it ended, shared with the Ctrl-C handler."""
 
@@ -425,6 +521,8 @@ class _Run:
         self.interrupted = False
         self.error: CliError | None = None
         self.consumer: asyncio.Future[None] | None = None
+        self.total = 0
+        self.limiter: RedisRateLimiter | None = None
 
     def interrupt(self) -> None:
         """Ctrl-C: cancel the sign-ins (what reads their results, which closes them); called once."""
@@ -444,6 +542,7 @@ def bulk_sign_in(args: argparse.Namespace, run: _Runner) -> int:
             a users file that cannot be read or has bad rows, an output that cannot be written.
     """
     pool = user_pool(args)
+    limiter = _limiter(args)
     path: Path = args.users
     try:
         total = _check(path)
@@ -452,9 +551,13 @@ def bulk_sign_in(args: argparse.Namespace, run: _Runner) -> int:
         return EXIT_INTERRUPTED
     out = _open_out(args.out, path)
     state = _Run()
-    progress = _Progress(sys.stderr, total) if sys.stderr.isatty() else None
+    state.total = total
+    state.limiter = limiter
+    todo = total if args.shard is None else args.shard.size(total)
+    progress = _Progress(sys.stderr, todo) if sys.stderr.isatty() else None
     try:
-        return run(_sign_in_all(pool, args, out, progress, state), on_interrupt=state.interrupt)
+        with _limiter_news():
+            return run(_sign_in_all(pool, args, out, progress, state), on_interrupt=state.interrupt)
     finally:
         if out is not sys.stdout:
             try:
@@ -477,6 +580,8 @@ async def _sign_in_all(
                     if not (state.interrupted and consumer.cancelled()):
                         raise  # this task itself was cancelled
     finally:
+        if state.limiter is not None:
+            await state.limiter.aclose()
         if progress is not None:
             progress.clear()
         try:
@@ -490,15 +595,48 @@ async def _sign_in_all(
         print("Interrupted: the sign-ins in flight were cancelled", file=sys.stderr)
     if state.error is not None:
         print(f"{state.error.code}: {state.error.message}", file=sys.stderr)
-    print(
-        f"{state.signed_in} signed in, {state.failed} failed in {elapsed:.1f} s ({rate:.1f}/s)",
-        file=sys.stderr,
-    )
+    print(_summary(args, state, elapsed, rate), file=sys.stderr)
     if state.interrupted:
         return EXIT_INTERRUPTED
     if state.error is not None:
         return state.error.status
     return EXIT_FAILED if state.failed else EXIT_OK
+
+
+def _summary(args: argparse.Namespace, state: _Run, elapsed: float, rate: float) -> str:
+    """``N signed in, M failed in T s (R/s)``, after ``shard K/N: `` for a shard, then what was shared."""
+    line = f"{state.signed_in} signed in, {state.failed} failed in {elapsed:.1f} s ({rate:.1f}/s)"
+    part: Shard | None = args.shard
+    if part is not None:
+        line = f"shard {part}: {line}; {part.size(state.total)} of the {state.total} rows are this shard's"
+    limiter = state.limiter
+    if limiter is not None:
+        line += f"; {limiter.rate:g}/s shared through Redis as {limiter.name!r}"
+        if limiter.outages:
+            times = "once" if limiter.outages == 1 else f"{limiter.outages} times"
+            line += f" (Redis stopped answering {times}: this run went on at {limiter.fallback_rate:g}/s)"
+    return line
+
+
+@contextlib.contextmanager
+def _limiter_news() -> Iterator[None]:
+    """Show the shared limiter's warnings (Redis stopped answering, answers again) as lines on stderr.
+
+    The command line shows the library's errors only; these are news the summary cannot give in time. A
+    program that configured logging keeps its own choice.
+    """
+    if logging.getLogger().handlers:
+        yield
+        return
+    logger = logging.getLogger("aiocognito.limits")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 async def _consume(
@@ -507,8 +645,9 @@ async def _consume(
     # The CSV is read and the lines written through buffered files: a read or write that waits for the
     # disk is rare and short, and nothing else shares this loop.
     started = time.monotonic()
+    rate: float | TokenBucket | None = args.rate if state.limiter is None else _SharedRate(state.limiter)
     results = pool.sign_in_many(
-        _users(args.users), concurrency=args.concurrency, rate=args.rate, flow=args.flow
+        _users(args.users, args.shard), concurrency=args.concurrency, rate=rate, flow=args.flow
     )
     try:
         async for result in results:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from dataclasses import dataclass
 
+from ..limits import RedisRateLimiter
 from ..pool import UserPool
 
 __all__ = [
@@ -16,10 +19,15 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "REDIS_ENV",
     "CliError",
+    "Shard",
     "non_empty",
     "port",
+    "redis_url",
     "seconds",
+    "shard",
+    "shared_rate_limiter",
     "user_pool",
 ]
 
@@ -30,6 +38,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: Ctrl-C.
 EXIT_INTERRUPTED = 130
+#: Where ``--redis`` is read from when it is not given: a password on a command line shows in ``ps``.
+REDIS_ENV = "AIOCOGNITO_REDIS_URL"
 
 
 class CliError(Exception):
@@ -100,3 +110,65 @@ def user_pool(args: argparse.Namespace) -> UserPool:
         )
     except (TypeError, ValueError) as error:
         raise CliError("InvalidArgument", str(error), status=EXIT_USAGE) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """The ``number``-th of ``count`` runs sharing one input (1-based): it takes every ``count``-th row.
+
+    Attributes:
+        number: which run this is, 1 to ``count``.
+        count: how many runs share the input.
+    """
+
+    number: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.count}"
+
+    def takes(self, index: int) -> bool:
+        """Whether the row at ``index`` (0-based) is this shard's: ``index % count == number - 1``."""
+        return index % self.count == self.number - 1
+
+    def size(self, total: int) -> int:
+        """How many of ``total`` rows are this shard's."""
+        return len(range(self.number - 1, total, self.count))
+
+
+def shard(value: str) -> Shard:
+    """``K/N``: the K-th of N runs.
+
+    Raises:
+        argparse.ArgumentTypeError: not two whole numbers with 1 <= K <= N.
+    """
+    number, slash, count = value.partition("/")
+    try:
+        k, n = int(number), int(count)
+    except ValueError:
+        k = n = 0
+    if not slash or n < 1 or not 1 <= k <= n:
+        raise argparse.ArgumentTypeError("must be K/N with 1 <= K <= N (1/4 is the first of four)")
+    return Shard(k, n)
+
+
+def redis_url(value: str | None) -> str | None:
+    """The Redis URL: ``value`` (the option), else :data:`REDIS_ENV`, else ``None`` (no Redis)."""
+    if value:
+        return value
+    return os.environ.get(REDIS_ENV) or None
+
+
+def shared_rate_limiter(url: str, name: str, rate: float, *, fallback_rate: float | None) -> RedisRateLimiter:
+    """A :class:`~aiocognito.RedisRateLimiter` for a command; it connects when first used.
+
+    Raises:
+        CliError: the URL or the name is refused, or the redis package is missing (a usage error). The
+            message never shows the URL: it may hold a password.
+    """
+    try:
+        return RedisRateLimiter(url, name, rate, fallback_rate=fallback_rate)
+    except ImportError as error:
+        raise CliError("MissingDependency", str(error), status=EXIT_USAGE) from None
+    except (TypeError, ValueError) as error:
+        raise CliError("InvalidArgument", f"--redis: {error}", status=EXIT_USAGE) from None

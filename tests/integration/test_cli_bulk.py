@@ -48,6 +48,7 @@ def local() -> Iterator[tuple[ServerThread, str, str]]:
 def _env() -> dict[str, str]:
     env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
     env.pop("AIOCOGNITO_ENDPOINT_URL", None)
+    env.pop("AIOCOGNITO_REDIS_URL", None)  # these runs are not sharded
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     return env
 

@@ -41,6 +41,7 @@ def test_import_does_not_import_botocore() -> None:
         "import sys\n"
         "import aiocognito._service_errors\n"
         "import aiocognito.wire._tables.operations, aiocognito.wire._tables.endpoints\n"
+        "import aiocognito.wire._tables.quotas, aiocognito.limits\n"
         "import aiocognito.wire.endpoints\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('botocore', 'boto3')))\n"
     )
