@@ -385,8 +385,12 @@ class Transport:
         retry = self._retry
         deadline = self._clock() + retry.budget
         attempt = 0
+        last: AttemptFailed | None = None
         while True:
             attempt += 1
+            if last is not None and self._clock() >= deadline:
+                # The wait overran the budget (a busy loop): the caller learns what really failed.
+                raise last.error from last.__cause__
             try:
                 send_headers = headers if sign is None else await sign(url, dict(headers), body or b"")
                 reply = await self._attempt(
@@ -399,6 +403,7 @@ class Transport:
                 if not may_repeat or attempt >= retry.max_attempts or self._clock() + wait >= deadline:
                     raise failure.error from failure.__cause__
                 _log.debug("%s: retrying in %.3f s after %s", operation, wait, type(failure.error).__name__)
+                last = failure
                 await asyncio.sleep(wait)
 
     async def _attempt(
