@@ -53,12 +53,12 @@ def measure(sign_in: Callable[[], object], rounds: int, repeats: int) -> float:
 
 @contextmanager
 def powmods(fast: Callable[[int, int, int], int], secret: Callable[[int, int, int], int]) -> Iterator[None]:
-    saved = srp._powmod, srp._powmod_secret
-    srp._powmod, srp._powmod_secret = fast, secret
+    saved = srp.powmod, srp.powmod_secret
+    srp.powmod, srp.powmod_secret = fast, secret
     try:
         yield
     finally:
-        srp._powmod, srp._powmod_secret = saved
+        srp.powmod, srp.powmod_secret = saved
 
 
 def aiocognito_sign_in(inputs: dict[str, Any], a_bytes: int = srp.EPHEMERAL_BYTES) -> Callable[[], str]:

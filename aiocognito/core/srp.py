@@ -102,6 +102,8 @@ __all__ = [
     "pad_hex",
     "password_claim",
     "pool_name",
+    "powmod",
+    "powmod_secret",
     "secret_block_bytes",
     "secret_hash",
     "timestamp",
@@ -193,10 +195,11 @@ def _powmod_gmpy2_sec(base: int, exponent: int, modulus: int) -> int:
     return int(_gmpy2.powmod_sec(base, exponent, modulus))
 
 
-# Variable-time exponentiation, for exponents that are fresh and random at every call.
-_powmod: Callable[[int, int, int], int] = _powmod_gmpy2 if HAVE_GMPY2 else _powmod_builtin
-# Constant-time where available, for the exponent that depends on a password alone.
-_powmod_secret: Callable[[int, int, int], int] = _powmod_gmpy2_sec if HAVE_GMPY2 else _powmod_builtin
+#: ``base ** exponent % modulus`` in variable time, for exponents that are fresh and random at every
+#: call (public: the local pool's server half of SRP uses the same backend).
+powmod: Callable[[int, int, int], int] = _powmod_gmpy2 if HAVE_GMPY2 else _powmod_builtin
+#: The same, constant-time where the backend offers it: for an exponent that depends on a password alone.
+powmod_secret: Callable[[int, int, int], int] = _powmod_gmpy2_sec if HAVE_GMPY2 else _powmod_builtin
 
 
 def _hex_hash(hex_string: str) -> str:
@@ -262,12 +265,12 @@ def compute_x(pool_name: str, user_id_for_srp: str, password: str, salt: int) ->
 
 
 def _s_base(big_b: int, x: int) -> int:
-    return (big_b - K * _powmod_secret(G, x, N)) % N
+    return (big_b - K * powmod_secret(G, x, N)) % N
 
 
 def compute_s(*, a: int, big_b: int, x: int, u: int) -> int:
     """The premaster secret ``S = (B - k * g^x) ^ (a + u*x) mod N``."""
-    return _powmod(_s_base(big_b, x), a + u * x, N)
+    return powmod(_s_base(big_b, x), a + u * x, N)
 
 
 def hkdf(u: int, s: int) -> bytes:
@@ -366,7 +369,7 @@ def ephemeral(a_bytes: bytes) -> Ephemeral:
     a = int.from_bytes(a_bytes, "big") % N
     if a == 0:
         raise ValueError("the secret exponent is zero; pass random bytes")
-    return Ephemeral(a=a, A=_powmod(G, a, N))
+    return Ephemeral(a=a, A=powmod(G, a, N))
 
 
 def _server_int(value: object, *, step: str, field: str, max_chars: int) -> int:
@@ -458,7 +461,7 @@ def password_claim(
     base = _s_base(big_b, x)
     if base == 0:
         raise ProtocolError("unsafe SRP value: B - k*g^x is 0 modulo N", step=step, field="SRP_B")
-    s = _powmod(base, ephemeral.a + u * x, N)
+    s = powmod(base, ephemeral.a + u * x, N)
     key = hkdf(u, s)
     message = claim_message(pool_name, user_id_for_srp, secret_block, timestamp)
     return base64.b64encode(hmac.digest(key, message, "sha256")).decode("ascii")
@@ -502,7 +505,7 @@ def device_secret(
     password = base64.b64encode(password_bytes).decode("ascii")
     salt_hex = pad_hex(int.from_bytes(salt_bytes, "big"))
     x = compute_x(device_group_key, device_key, password, int(salt_hex, 16))
-    verifier_hex = pad_hex(_powmod_secret(G, x, N))
+    verifier_hex = pad_hex(powmod_secret(G, x, N))
     return DeviceSecret(
         password=password,
         salt=base64.b64encode(bytes.fromhex(salt_hex)).decode("ascii"),

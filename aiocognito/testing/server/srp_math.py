@@ -9,22 +9,22 @@ alone); the exponents of ``B`` and ``S`` are fresh at every exchange, so the fas
 from __future__ import annotations
 
 from aiocognito.core import srp
-from aiocognito.core.srp import _powmod, _powmod_secret
+from aiocognito.core.srp import powmod, powmod_secret
 
 __all__ = ["server_public_value", "shared_secret", "verifier"]
 
 
 def verifier(x: int) -> int:
     """``v = g^x mod N``: the verifier of a password's ``x`` (:func:`aiocognito.core.srp.compute_x`)."""
-    return _powmod_secret(srp.G, x, srp.N)
+    return powmod_secret(srp.G, x, srp.N)
 
 
 def server_public_value(verifier: int, b: int) -> int:
     """``B = (k*v + g^b) mod N`` for the server's secret ephemeral ``b``."""
-    return (srp.K * verifier + _powmod(srp.G, b, srp.N)) % srp.N
+    return (srp.K * verifier + powmod(srp.G, b, srp.N)) % srp.N
 
 
 def shared_secret(big_a: int, verifier: int, u: int, b: int) -> int:
     """``S = (A * v^u)^b mod N``: the server's side of the premaster secret."""
-    base = big_a * _powmod(verifier, u, srp.N) % srp.N
-    return _powmod(base, b, srp.N)
+    base = big_a * powmod(verifier, u, srp.N) % srp.N
+    return powmod(base, b, srp.N)
