@@ -54,6 +54,7 @@ from .wire.transport import (
     Transport,
     is_json_syntax_error,
 )
+from .wire.urls import is_loopback
 
 __all__ = [
     "AuthorizationRequest",
@@ -371,14 +372,12 @@ def _check_state(given: object, expected: AuthorizationRequest) -> None:
 
 
 def _checked_base(url: str, *, allow_http: bool) -> str:
-    from .pool import _is_loopback
-
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ValueError("domain_url must be an http(s) URL")
     if parsed.query or parsed.fragment:
         raise ValueError("domain_url must not have a query or fragment")
-    if parsed.scheme == "http" and not allow_http and not _is_loopback(parsed.hostname):
+    if parsed.scheme == "http" and not allow_http and not is_loopback(parsed.hostname):
         raise ValueError(
             "domain_url uses plain http to a host that is not loopback; pass allow_http=True if you mean it"
         )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
 import secrets
 import time
-import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -45,6 +43,7 @@ from .wire.endpoints import region_from_pool_id
 from .wire.operations import is_repeatable
 from .wire.signing import CredentialsLike, Signer
 from .wire.transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Timeouts, Transport
+from .wire.urls import checked_url as _checked_url
 
 if TYPE_CHECKING:
     from . import bulk
@@ -88,26 +87,6 @@ class SignUpResult:
     confirmed: bool
     code_delivery: CodeDelivery | None = None
     session: str | None = field(default=None, repr=False)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _checked_url(url: str, *, allow_http: bool, what: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"{what} must be an http(s) URL")
-    if parsed.scheme == "http" and not allow_http and not _is_loopback(parsed.hostname):
-        raise ValueError(
-            f"{what} uses plain http to a host that is not loopback; pass allow_http=True if you mean it"
-        )
-    return url if parsed.path not in ("", "/") else f"{parsed.scheme}://{parsed.netloc}/"
 
 
 class UserPool:

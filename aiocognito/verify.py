@@ -48,7 +48,6 @@ from jwt import PyJWK, PyJWTError
 from .core.safe_json import JsonError, loads
 from .errors import TransportError
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
-from .pool import _checked_url
 from .wire.endpoints import endpoint_url, region_from_pool_id
 from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
@@ -59,6 +58,7 @@ from .wire.transport import (
     Transport,
     is_json_syntax_error,
 )
+from .wire.urls import checked_url
 
 __all__ = [
     "InsufficientScopeError",
@@ -669,7 +669,7 @@ class TokenVerifier:
         self.client_ids = ids
         self.issuer = issuer or f"{endpoint_url('cognito-idp', region)}/{pool_id}"
         url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
-        self.jwks_url = _checked_url(url, allow_http=allow_http, what="jwks_url")
+        self.jwks_url = checked_url(url, allow_http=allow_http, what="jwks_url")
         self.leeway = float(leeway)
         self.cache_size = cache_size
         self.max_token_bytes = max_token_bytes
