@@ -27,7 +27,7 @@ from .errors import (
     TransportError,
 )
 from .pool import SignUpResult, UserPool
-from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore, TokenStoreError
+from .stores import MemoryTokenStore, SessionRecord, StoreKey, TokenStore, TokenStoreError
 from .user import User
 from .wire.signing import AwsCredentials
 from .wire.transport import RetryPolicy, Timeouts
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         UnauthorizedClientError,
         UnsupportedGrantTypeError,
     )
-    from .token_store import FileTokenStore, RedisTokenStore
+    from .stores import FileTokenStore, RedisTokenStore
     from .verify import InsufficientScopeError, TokenClaims, TokenVerifier
 
 # Features a program may not use are imported on first use, so `import aiocognito` stays quick.
@@ -79,8 +79,8 @@ _LAZY = {
     "StateMismatchError": "oauth",
     "UnauthorizedClientError": "oauth",
     "UnsupportedGrantTypeError": "oauth",
-    "FileTokenStore": "token_store",
-    "RedisTokenStore": "token_store",
+    "FileTokenStore": "stores",
+    "RedisTokenStore": "stores",
     "InsufficientScopeError": "verify",
     "TokenClaims": "verify",
     "TokenVerifier": "verify",

@@ -14,7 +14,7 @@ and managed login reference"):
 PKCE is RFC 7636 with the S256 method. The pure helpers (:func:`code_challenge`, :func:`authorize_url`,
 :func:`parse_token_reply`, :func:`oauth_error`) do no IO; :class:`OAuthClient` is the IO edge and
 :class:`M2MTokens` a single-flight cache of client credentials tokens over a
-:class:`~aiocognito.token_store.TokenStore`.
+:class:`~aiocognito.stores.TokenStore`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import aiohttp
 from .core.safe_json import JsonError, is_valid_text, loads
 from .core.tokens import TokenSet
 from .errors import CognitoError, ProtocolError, TransportError
-from .token_store import SessionRecord, StoreKey, TokenStore, TokenStoreError
+from .stores import SessionRecord, StoreKey, TokenStore, TokenStoreError
 from .wire.endpoints import endpoint_url, region_from_pool_id
 from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
@@ -781,7 +781,7 @@ class M2MTokens:
 
     Args:
         client: the :class:`OAuthClient` (with a client secret); not closed by :meth:`aclose`.
-        store: a :class:`~aiocognito.token_store.TokenStore` to share tokens through, or ``None``.
+        store: a :class:`~aiocognito.stores.TokenStore` to share tokens through, or ``None``.
         margin, mandatory_margin: seconds, as above.
         clock: epoch seconds.
     """

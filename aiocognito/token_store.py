@@ -1,4 +1,8 @@
-"""Token stores (the old path): the same names as :mod:`aiocognito.stores`."""
+"""Token stores, by their first import path: the very same names as :mod:`aiocognito.stores`.
+
+``from aiocognito.token_store import FileTokenStore`` keeps working; the stores themselves live in the
+:mod:`aiocognito.stores` package, one module per backend.
+"""
 
 from __future__ import annotations
 
