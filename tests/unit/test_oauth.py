@@ -25,6 +25,7 @@ from aiocognito.oauth import (
     new_code_verifier,
     oauth_error,
 )
+from aiocognito.oauth.client import _parse_reply as parse_reply
 from aiocognito.token_store import SessionRecord
 from aiocognito.wire.transport import AttemptFailed, Reply
 
@@ -194,7 +195,7 @@ def _reply(status: int, body: bytes, challenge: str = "") -> Reply:
 
 def test_reply_parsing() -> None:
     def parse(status: int, body: bytes, challenge: str = "") -> dict[str, Any]:
-        return oauth._parse_reply("op", _reply(status, body, challenge))
+        return parse_reply("op", _reply(status, body, challenge))
 
     assert parse(200, b'{"a": 1}') == {"a": 1}
     with pytest.raises(InvalidGrantError, match="used"):
@@ -220,18 +221,18 @@ def test_reply_parsing() -> None:
 )
 def test_refused_json_is_a_protocol_error_when_2xx_and_a_transport_error_else(body: bytes) -> None:
     with pytest.raises(aiocognito.ProtocolError, match="op: reply refused"):
-        oauth._parse_reply("op", _reply(200, body))
+        parse_reply("op", _reply(200, body))
     with pytest.raises(aiocognito.TransportError, match="without an OAuth error code"):
-        oauth._parse_reply("op", _reply(400, body))
+        parse_reply("op", _reply(400, body))
 
 
 def test_hostile_error_fields_are_bounded() -> None:
     body = json.dumps({"error": "x" * 10_000, "error_description": "d" * 100_000}).encode()
     with pytest.raises(OAuthError) as caught:
-        oauth._parse_reply("op", _reply(400, body))
+        parse_reply("op", _reply(400, body))
     assert len(caught.value.error) <= 128 and len(caught.value.description) <= 2048
     with pytest.raises(aiocognito.TransportError):  # a challenge that is not valid text is ignored
-        oauth._parse_reply("op", _reply(403, b"", 'Bearer error="\udcff"'))
+        parse_reply("op", _reply(403, b"", 'Bearer error="\udcff"'))
 
 
 def test_token_sets_from_oauth_replies() -> None:

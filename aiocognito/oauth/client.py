@@ -38,12 +38,12 @@ from typing import Any, Literal
 
 import aiohttp
 
-from .core.safe_json import JsonError, is_valid_text, loads
-from .core.tokens import TokenSet
-from .errors import CognitoError, ProtocolError, TransportError
-from .stores import SessionRecord, StoreKey, TokenStore, TokenStoreError
-from .wire.endpoints import endpoint_url, region_from_pool_id
-from .wire.transport import (
+from ..core.safe_json import JsonError, is_valid_text, loads
+from ..core.tokens import TokenSet
+from ..errors import CognitoError, ProtocolError, TransportError
+from ..stores import SessionRecord, StoreKey, TokenStore, TokenStoreError
+from ..wire.endpoints import endpoint_url, region_from_pool_id
+from ..wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_REPLY_BYTES,
     USER_AGENT,
@@ -54,7 +54,7 @@ from .wire.transport import (
     Transport,
     is_json_syntax_error,
 )
-from .wire.urls import is_loopback
+from ..wire.urls import is_loopback
 
 __all__ = [
     "AuthorizationRequest",
