@@ -25,7 +25,7 @@ from aiocognito.oauth import (
     new_code_verifier,
     oauth_error,
 )
-from aiocognito.oauth.client import _parse_reply as parse_reply
+from aiocognito.oauth.replies import parse_reply
 from aiocognito.token_store import SessionRecord
 from aiocognito.wire.transport import AttemptFailed, Reply
 
