@@ -17,10 +17,10 @@ Two layers, as elsewhere in aiocognito:
   canonical trailing bits) and checks the signature with ``cryptography`` directly: PyJWT's
   ``decode`` costs three times as much for the same checks. ``tests/unit/test_verify.py`` runs both
   over the same valid and hostile tokens and requires the same answer on each.
-- The IO edge (:class:`_KeySet`): fetches the JWKS through the transport (no redirect followed, the reply
-  bounded by ``max_reply_bytes``), caches it for ``jwks_ttl``, refreshes it in the background when
-  stale, refetches on an unknown ``kid`` at most once per ``refetch_interval``, one fetch in flight at a
-  time; a fetch that fails keeps the keys it had.
+- The IO edge (:class:`~aiocognito.wire.jwks.KeySet`): fetches the JWKS through the transport (no
+  redirect followed, the reply bounded by ``max_reply_bytes``), caches it for ``jwks_ttl``, refreshes
+  it in the background when stale, refetches on an unknown ``kid`` at most once per
+  ``refetch_interval``, one fetch in flight at a time; a fetch that fails keeps the keys it had.
 
 :class:`TokenVerifier` ties them together and remembers verified tokens (a server sees the same
 bearer token on every request) until they expire, in a bounded LRU.
@@ -28,9 +28,7 @@ bearer token on every request) until they expire, in a bounded LRU.
 
 from __future__ import annotations
 
-import asyncio
 import binascii
-import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -43,16 +41,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
-from jwt import PyJWK, PyJWTError
 
 from .core.safe_json import JsonError, loads
-from .errors import TransportError
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
 from .wire.endpoints import endpoint_url, region_from_pool_id
+from .wire.jwks import DEFAULT_MAX_JWKS_BYTES, MAX_KID_CHARS, KeySet
 from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
-    AttemptFailed,
-    Reply,
     RetryPolicy,
     Timeouts,
     Transport,
@@ -67,21 +62,12 @@ __all__ = [
     "TokenVerifier",
 ]
 
-_log = logging.getLogger("aiocognito")
-
 #: Tokens longer than this are refused before any work (Cognito's are 1 to 4 KiB, more with many groups).
 DEFAULT_MAX_TOKEN_BYTES: Final = 16 * 1024
-#: A JWKS larger than this is not Cognito's (it holds two keys of about 450 bytes each).
-DEFAULT_MAX_JWKS_BYTES: Final = 256 * 1024
-#: Key ids longer than this are refused as malformed (Cognito's are 44 characters).
-_MAX_KID_CHARS: Final = 256
-#: When no key was ever fetched, how long to wait before trying again after a failure (seconds).
-_NO_KEYS_RETRY: Final = 5.0
 #: How often expired entries are swept from the cache of verified tokens (seconds).
 _SWEEP_INTERVAL: Final = 60.0
 #: At most this many distinct verified headers are remembered (Cognito uses one per key).
 _MAX_HEADERS: Final = 64
-_MIN_RSA_BITS: Final = 2048
 
 _ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
@@ -247,7 +233,7 @@ def _header_kid(segment: bytes) -> str:
         raise InvalidTokenError("the algorithm is not RS256", reason="algorithm")
     if type(kid) is not str or not kid:
         raise _malformed("no kid")
-    if len(kid) > _MAX_KID_CHARS:
+    if len(kid) > MAX_KID_CHARS:
         raise _malformed("kid is too long")
     return kid
 
@@ -425,176 +411,6 @@ class _Entry:
         return self.claims
 
 
-# --- the JWKS -----------------------------------------------------------------------------------------
-
-
-class _JwksError(Exception):
-    """A JWKS reply that cannot be used; the message is safe to log."""
-
-
-def _keys_of(raw: bytes) -> dict[str, RSAPublicKey]:
-    """The RS256 signing keys of a JWKS document (RFC 7517), by ``kid``; other keys are skipped."""
-    try:
-        document = loads(raw)
-    except JsonError as exc:
-        why = "the JWKS is not JSON" if is_json_syntax_error(exc) else f"the JWKS is refused: {exc}"
-        raise _JwksError(why) from None
-    listed = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(listed, list):
-        raise _JwksError("the JWKS has no 'keys' list")
-    keys: dict[str, RSAPublicKey] = {}
-    for item in listed:
-        if not isinstance(item, dict) or item.get("kty") != "RSA":
-            continue
-        kid = item.get("kid")
-        if not isinstance(kid, str) or not kid or len(kid) > _MAX_KID_CHARS or kid in keys:
-            continue
-        if item.get("use", "sig") != "sig" or item.get("alg", "RS256") != "RS256":
-            continue
-        try:
-            key = PyJWK(item, algorithm="RS256").key
-        except (PyJWTError, ValueError, TypeError, KeyError):
-            _log.warning("JWKS: skipping key %r, which is not a valid RSA public key", kid[:64])
-            continue
-        if not isinstance(key, RSAPublicKey) or key.key_size < _MIN_RSA_BITS:
-            _log.warning("JWKS: skipping key %r, which is not an RSA key of 2048 bits or more", kid[:64])
-            continue
-        keys[kid] = key
-    if not keys:
-        raise _JwksError("the JWKS holds no RS256 signing key")
-    return keys
-
-
-class _KeySet:
-    """The pool's public keys, fetched from its JWKS URL; one fetch in flight at a time."""
-
-    def __init__(
-        self,
-        url: str,
-        transport: Transport,
-        *,
-        ttl: float,
-        refetch_interval: float,
-        timer: Callable[[], float],
-        on_change: Callable[[], None],
-    ) -> None:
-        self.url = url
-        self.keys: dict[str, RSAPublicKey] = {}
-        self._transport = transport
-        self._ttl = ttl
-        self._refetch_interval = refetch_interval
-        self._timer = timer
-        self._on_change = on_change
-        self._loaded_at: float | None = None
-        self._attempted_at: float | None = None
-        self._task: asyncio.Task[_JwksError | TransportError | None] | None = None
-        self.fetches = 0
-
-    def stale(self) -> bool:
-        """Whether the keys should be refreshed in the background (TTL passed, no fetch lately)."""
-        loaded = self._loaded_at
-        if loaded is None or self._task is not None:
-            return False
-        now = self._timer()
-        return now - loaded >= self._ttl and now - (self._attempted_at or loaded) >= self._refetch_interval
-
-    def refresh_in_background(self) -> None:
-        self._start()
-
-    async def key_for(self, kid: str) -> RSAPublicKey:
-        """The key ``kid`` after at most one fetch, rate limited; the caller did not find it.
-
-        Raises:
-            InvalidTokenError: the kid is not in the key set (reason ``unknown_key``).
-            TransportError: no key could ever be fetched.
-        """
-        task = self._task
-        if task is None:
-            now = self._timer()
-            wait = self._refetch_interval if self._loaded_at is not None else _NO_KEYS_RETRY
-            if self._attempted_at is None or now - self._attempted_at >= wait:
-                task = self._start()
-        if task is not None:
-            await asyncio.shield(task)
-        key = self.keys.get(kid)
-        if key is not None:
-            return key
-        if self._loaded_at is None:
-            raise TransportError(f"the pool's JWKS could not be fetched from {self.url}", operation="JWKS")
-        raise InvalidTokenError("the key id is not in the pool's key set", reason="unknown_key")
-
-    async def refresh(self) -> None:
-        """Fetch now (or join the fetch in flight).
-
-        Raises:
-            TransportError: the fetch failed (the keys in hand are kept).
-        """
-        error = await asyncio.shield(self._task or self._start())
-        if isinstance(error, TransportError):
-            raise error.with_traceback(None)  # it names the JWKS and keeps its status
-        if error is not None:
-            raise TransportError(str(error), operation="JWKS") from error
-
-    def _start(self) -> asyncio.Task[_JwksError | TransportError | None]:
-        self._attempted_at = self._timer()
-        task = asyncio.get_running_loop().create_task(self._fetch())
-        self._task = task
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[_JwksError | TransportError | None]) -> None:
-        if self._task is task:
-            self._task = None
-        if not task.cancelled():
-            task.exception()  # retrieved, so a fetch nobody waits for logs nothing more
-
-    async def aclose(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    async def _fetch(self) -> _JwksError | TransportError | None:
-        """Fetch and install the keys; a failure is logged, returned, and leaves the old keys."""
-        self.fetches += 1
-        try:
-            keys = await self._transport.request(
-                "GET",
-                self.url,
-                body=None,
-                headers=_JWKS_HEADERS,
-                operation="JWKS",
-                repeatable=True,
-                parse=_jwks_reply,
-            )
-        except (_JwksError, TransportError) as error:
-            _log.warning(
-                "JWKS %s: %s; keeping the %d key(s) in hand", self.url, error, len(self.keys), exc_info=False
-            )
-            return error
-        removed = self.keys.keys() - keys.keys()
-        self.keys = keys
-        self._loaded_at = self._timer()
-        _log.debug("JWKS %s: %d key(s)", self.url, len(keys))
-        if removed:
-            self._on_change()
-        return None
-
-
-_JWKS_HEADERS: Final = {"Accept": "application/json"}
-
-
-def _jwks_reply(operation: str, reply: Reply) -> dict[str, RSAPublicKey]:
-    """The keys of a JWKS reply; connection errors, 5xx and 429 are worth another try, nothing else."""
-    status = reply.status
-    if status != 200:
-        error = TransportError("the JWKS request failed", status=status, operation=operation)
-        if status >= 500 or status == 429:
-            raise AttemptFailed(error, sent=True, throttled=status == 429)
-        raise error
-    return _keys_of(reply.body)
-
-
 # --- the verifier -------------------------------------------------------------------------------------
 
 
@@ -684,7 +500,7 @@ class TokenVerifier:
             max_reply_bytes=max_reply_bytes,
             max_connections=max_connections,
         )
-        self._keys = _KeySet(
+        self._keys = KeySet(
             self.jwks_url,
             self._transport,
             ttl=jwks_ttl,
@@ -778,12 +594,12 @@ class TokenVerifier:
         return entry.check(token_use, groups, scopes)
 
     async def _unknown_key(self, kid: str, signing_input: bytes) -> RSAPublicKey:
-        try:
-            return await self._keys.key_for(kid)
-        except InvalidTokenError:
+        key = await self._keys.key_for(kid)
+        if key is None:
             # Not a kid of the pool: do not remember its header.
             self._headers.pop(signing_input.partition(b".")[0], None)
-            raise
+            raise InvalidTokenError("the key id is not in the pool's key set", reason="unknown_key")
+        return key
 
     def _remember(self, token: str, entry: _Entry, now: float) -> None:
         cache = self._cache
