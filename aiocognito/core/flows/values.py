@@ -20,15 +20,15 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, cast
 
-from ..errors import (
+from ...errors import (
     CognitoError,
     ProtocolError,
     ServiceError,
 )
-from . import safe_json as _json
-from . import srp
-from .checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, text_problem
-from .tokens import TokenSet
+from .. import safe_json as _json
+from .. import srp
+from ..checks import MAX_NAME_CHARS, MAX_SESSION_CHARS, text_problem
+from ..tokens import TokenSet
 
 __all__ = [
     "Answer",

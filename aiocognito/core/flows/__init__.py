@@ -1,0 +1,53 @@
+"""Sign-in flows as generators of effects."""
+
+from __future__ import annotations
+
+from .values import (
+    CALLER_CHALLENGES,
+    LOCAL_EMAIL_SETUP,
+    LOCAL_PASSWORD,
+    LOCAL_TOTP_SETUP,
+    Answer,
+    AuthFlow,
+    Call,
+    Challenge,
+    ClientConfig,
+    Compute,
+    DeviceCredentials,
+    Effect,
+    Env,
+    Flow,
+    Outcome,
+    Signed,
+    SignInContext,
+    Stopped,
+    UserContext,
+    answer_challenge,
+    name_list,
+    start_sign_in,
+)
+
+__all__ = [
+    "Answer",
+    "AuthFlow",
+    "CALLER_CHALLENGES",
+    "Call",
+    "Challenge",
+    "ClientConfig",
+    "Compute",
+    "DeviceCredentials",
+    "Effect",
+    "Env",
+    "Flow",
+    "LOCAL_EMAIL_SETUP",
+    "LOCAL_PASSWORD",
+    "LOCAL_TOTP_SETUP",
+    "Outcome",
+    "SignInContext",
+    "Signed",
+    "Stopped",
+    "UserContext",
+    "answer_challenge",
+    "name_list",
+    "start_sign_in",
+]
