@@ -28,6 +28,15 @@ def test_old_paths_work_in_a_fresh_interpreter_in_any_order() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def test_a_module_inside_a_moved_package_is_the_one_at_its_new_place() -> None:
+    from aiocognito.core.flows import values
+
+    assert importlib.import_module("aiocognito.flows.values") is values
+    assert importlib.import_module("aiocognito.flows").AuthFlow is values.AuthFlow
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("aiocognito.flows.no_such_module")
+
+
 def test_an_unknown_module_is_still_unknown() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("aiocognito.no_such_module")
