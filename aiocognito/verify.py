@@ -46,12 +46,12 @@ from .core.safe_json import JsonError, loads
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
 from .wire.endpoints import endpoint_url, region_from_pool_id
 from .wire.jwks import DEFAULT_MAX_JWKS_BYTES, MAX_KID_CHARS, KeySet
+from .wire.replies import is_json_syntax_error
 from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
     RetryPolicy,
     Timeouts,
     Transport,
-    is_json_syntax_error,
 )
 from .wire.urls import checked_url
 

@@ -13,7 +13,7 @@ from typing import Any
 from ..core.safe_json import JsonError, is_valid_text, loads
 from ..core.tokens import TokenSet
 from ..errors import ProtocolError, TransportError
-from ..wire.transport import AttemptFailed, Reply, is_json_syntax_error
+from ..wire.replies import AttemptFailed, Reply, is_json_syntax_error
 from .errors import InvalidTokenError, oauth_error
 
 __all__ = ["parse_reply", "parse_token_reply"]

@@ -18,7 +18,8 @@ from jwt import PyJWK, PyJWTError
 
 from ..core.safe_json import JsonError, loads
 from ..errors import TransportError
-from .transport import AttemptFailed, Reply, Transport, is_json_syntax_error
+from .replies import AttemptFailed, Reply, is_json_syntax_error
+from .transport import Transport
 
 __all__ = ["DEFAULT_MAX_JWKS_BYTES", "MAX_KID_CHARS", "JwksError", "KeySet", "keys_of"]
 

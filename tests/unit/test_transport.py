@@ -545,12 +545,12 @@ def test_operations_returning_branding_assets_get_a_cap_that_fits_them() -> None
 def test_inflating_a_bomb_never_holds_more_than_the_cap_nor_the_loop_for_long() -> None:
     import zlib
 
-    from aiocognito.wire.transport import _Inflater
+    from aiocognito.wire.replies import Inflater
 
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     bomb = b"".join(packer.compress(b"\0" * (1 << 20)) for _ in range(32)) + packer.flush()
     limit = 8 << 20
-    inflater = _Inflater("gzip", limit, 200, "Op")
+    inflater = Inflater("gzip", limit, 200, "Op")
     out = bytearray()
     sizes = [0]
 
