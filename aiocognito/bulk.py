@@ -57,8 +57,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from . import driver
 from .core import srp
-from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
-from .core.steps import _STEP_OF_CHALLENGE
+from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped
+from .core.steps import STEP_OF_CHALLENGE
 from .core.tokens import TokenSet
 from .errors import CognitoError, ServiceError
 
@@ -449,7 +449,7 @@ class _Job:
 
     async def call(self, effect: Call) -> Any:
         try:
-            return await self.pool._perform(effect)
+            return await self.pool.sign_ins.perform(effect)
         except ServiceError as exc:
             if exc.throttling and self.bucket is not None:
                 self.bucket.slow_down()
@@ -479,40 +479,40 @@ class _Job:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _sign_in_once(self, username: str, password: str) -> TokenSet:
-        pool = self.pool
+        sign_ins, sessions = self.pool.sign_ins, self.pool.sessions
         ctx = SignInContext(
             username=username,
             flow=self.flow,
             client_metadata=self.client_metadata,
             password=password,
-            device=await pool.remembered_device(username),
+            device=await sessions.device(username),
         )
-        outcome = await driver.drive(start_sign_in(pool._client, ctx, pool._env), self.call, self.run)
+        outcome = await sign_ins.start(ctx, perform=self.call, compute=self.run)
         if isinstance(outcome, Stopped):
             raise outcome.error
         if isinstance(outcome, Challenge):
             if outcome.device_forgotten:
-                await pool._forget_device(username)
-            step_name = _STEP_OF_CHALLENGE.get(outcome.challenge_name)
+                await sessions.forget_device(username)
+            step_name = STEP_OF_CHALLENGE.get(outcome.challenge_name)
             raise ChallengeRequiredError(
                 step_name.value if step_name is not None else outcome.challenge_name, outcome.challenge_name
             )
         if self.store_tokens:
-            step = await pool._step(outcome, username)
+            step = await sign_ins.step_for(outcome, username)
             assert step.user is not None
             return step.user.current_tokens
         return await self._tokens(outcome, username)
 
     async def _tokens(self, outcome: Signed, username: str) -> TokenSet:
-        pool = self.pool
-        tokens = TokenSet.from_result(outcome.result, now=pool._env.now())
+        sessions = self.pool.sessions
+        tokens = TokenSet.from_result(outcome.result, now=self.pool.sign_ins.env.now())
         if outcome.device_forgotten:
-            await pool._forget_device(username)
+            await sessions.forget_device(username)
         if outcome.device is not None and "NewDeviceMetadata" in outcome.result:
             # A device confirmed during this sign-in: without it the next sign-in would confirm another.
-            await pool.remember_device_credentials(username, outcome.device)
+            await sessions.remember_device(username, outcome.device)
             if tokens.username and tokens.username != username:
-                await pool.remember_device_credentials(tokens.username, outcome.device)
+                await sessions.remember_device(tokens.username, outcome.device)
         return tokens
 
 

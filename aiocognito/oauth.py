@@ -371,7 +371,7 @@ def _check_state(given: object, expected: AuthorizationRequest) -> None:
 
 
 def _checked_base(url: str, *, allow_http: bool) -> str:
-    from .pool import _is_loopback
+    from .wire.urls import is_loopback as _is_loopback
 
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:

@@ -48,7 +48,6 @@ from jwt import PyJWK, PyJWTError
 from .core.safe_json import JsonError, loads
 from .errors import TransportError
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
-from .pool import _checked_url
 from .wire.endpoints import endpoint_url, region_from_pool_id
 from .wire.transport import (
     DEFAULT_MAX_CONNECTIONS,
@@ -59,6 +58,7 @@ from .wire.transport import (
     Transport,
     is_json_syntax_error,
 )
+from .wire.urls import checked_url as _checked_url
 
 __all__ = [
     "InsufficientScopeError",

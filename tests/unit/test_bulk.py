@@ -58,14 +58,15 @@ class ScriptedPool:
     """A UserPool whose calls are answered by a script: no HTTP at all."""
 
     def __init__(self, throttle_first: int = 0) -> None:
-        self.pool = aiocognito.UserPool("us-east-1_Bulk", "client")
+        self.pool = aiocognito.UserPool("us-east-1_Bulk", "client", caller=self)
         self.throttle_left = throttle_first
         self.calls = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.pool.call = self.call  # type: ignore[method-assign]
 
-    async def call(self, operation: str, params: Any, *, service: str = "cognito-idp") -> dict[str, Any]:
+    async def call(
+        self, operation: str, params: Any, *, service: str = "cognito-idp", max_reply_bytes: int | None = None
+    ) -> dict[str, Any]:
         self.calls += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
