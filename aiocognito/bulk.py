@@ -61,6 +61,7 @@ from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContex
 from .core.steps import STEP_OF_CHALLENGE
 from .core.tokens import TokenSet
 from .errors import CognitoError, ServiceError
+from .limits.protocol import RateLimiter
 
 if TYPE_CHECKING:
     from .pool import UserPool
@@ -443,7 +444,7 @@ class _Job:
     flow: AuthFlow
     client_metadata: Mapping[str, str] | None
     run: Callable[[Compute], Awaitable[Any]]
-    bucket: TokenBucket | None
+    bucket: RateLimiter | None
     throttle_retries: int
     store_tokens: bool
 
@@ -576,12 +577,22 @@ class _Compute:
             await asyncio.to_thread(self._threads.shutdown)
 
 
+def _limiter_of(rate: float | RateLimiter | None) -> RateLimiter | None:
+    if rate is None:
+        return None
+    if isinstance(rate, int | float) and not isinstance(rate, bool):
+        return TokenBucket(rate)
+    if isinstance(rate, RateLimiter):
+        return rate
+    raise TypeError(f"rate must be sign-ins per second, a RateLimiter or None, not {type(rate).__name__}")
+
+
 async def sign_in_many(
     pool: UserPool,
     credentials: CredentialSource,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    rate: float | TokenBucket | None = DEFAULT_RATE,
+    rate: float | RateLimiter | None = DEFAULT_RATE,
     flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
     client_metadata: Mapping[str, str] | None = None,
     workers: int | None = None,
@@ -605,7 +616,9 @@ async def sign_in_many(
             objects with those attributes; an iterable or an async iterable.
         concurrency: sign-ins in flight at most (results not yet taken included).
         rate: sign-ins started per second at most (:data:`DEFAULT_RATE`, just under Cognito's default
-            quota), a :class:`TokenBucket`, or ``None`` for no limit.
+            quota); any :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
+            :class:`~aiocognito.RedisRateLimiter` shared by a fleet), acquired once per sign-in and
+            slowed down by throttling; or ``None`` for no limit.
         flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...
         client_metadata: sent with every call, for Lambda triggers.
         workers: processes for the SRP math (default: one per usable core; 0 runs it on the event loop,
@@ -619,6 +632,9 @@ async def sign_in_many(
     Raises:
         ValueError: ``concurrency`` is not positive, ``throttle_retries`` or ``workers`` is negative, or
             ``flow`` is unknown.
+        TypeError: ``rate`` is neither a number, a rate limiter nor ``None``.
+        RateLimiterError: the limiter could not grant a sign-in (Redis out of reach, no fallback): the run
+            ends, nothing more is sent.
         Exception: whatever reading ``credentials`` raises, after the sign-ins in flight are cancelled.
     """
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -629,7 +645,7 @@ async def sign_in_many(
         auth_flow = AuthFlow(flow)
     except ValueError:
         raise ValueError(f"unknown flow {flow!r}: one of {[f.value for f in AuthFlow]}") from None
-    bucket = rate if isinstance(rate, TokenBucket) else (TokenBucket(rate) if rate is not None else None)
+    bucket = _limiter_of(rate)
     compute = _Compute(workers, executor)
     job = _Job(
         pool=pool,

@@ -13,12 +13,14 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from .limits.categories import QUOTA_CATEGORIES, SEPARATE_QUOTA, category_of
+from .limits.protocol import RateLimiter
 from .wire._tables.operations import SERVICES
 from .wire.operations import is_repeatable
 from .wire.signing import Signer
 from .wire.transport import Transport
 
-__all__ = ["LARGE_REPLIES", "Caller", "CognitoCaller"]
+__all__ = ["LARGE_REPLIES", "Caller", "CognitoCaller", "checked_rate_limits"]
 
 _OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
 #: Operations whose replies carry managed-login branding assets: up to 40 (AssetListType) of up to
@@ -47,6 +49,29 @@ class Caller(Protocol):
     ) -> dict[str, Any]: ...
 
 
+def checked_rate_limits(rate_limits: Mapping[str, RateLimiter] | None) -> dict[str, RateLimiter]:
+    """``UserPool(rate_limits=...)``, checked: quota category names (or operation names) to limiters.
+
+    Raises:
+        ValueError: a key that is neither a quota category nor a ``cognito-idp`` operation.
+        TypeError: not a mapping, or a value that is not a :class:`~aiocognito.limits.RateLimiter`.
+    """
+    if rate_limits is None:
+        return {}
+    if not isinstance(rate_limits, Mapping):
+        raise TypeError("rate_limits must map quota categories to rate limiters")
+    operations = SERVICES["cognito-idp"].operations
+    for key, limiter in rate_limits.items():
+        if key not in QUOTA_CATEGORIES and key not in operations:
+            raise ValueError(
+                f"rate_limits: {key!r} is neither a quota category ({', '.join(sorted(QUOTA_CATEGORIES))}) "
+                "nor a cognito-idp operation"
+            )
+        if not isinstance(limiter, RateLimiter):
+            raise TypeError(f"rate_limits[{key!r}] is not a RateLimiter (acquire, slow_down, recover)")
+    return dict(rate_limits)
+
+
 class CognitoCaller:
     """Sends operations to a pool's endpoints: unsigned where botocore's model says so, else SigV4-signed.
 
@@ -55,13 +80,36 @@ class CognitoCaller:
         region: the region signatures are made for.
         transport: sends the requests (retries, limits, no redirects).
         signer: signs the operations that need AWS credentials.
+        rate_limits: a limiter per quota category (``"UserAuthentication"``...) or per operation, each
+            acquired before every request it covers (retries included). An operation's own entry wins;
+            RespondToAuthChallenge and AdminRespondToAuthChallenge, which have a quota of their own
+            (:data:`~aiocognito.limits.SEPARATE_QUOTA`), are paced only by an entry of their own.
     """
 
-    def __init__(self, urls: Mapping[str, str], region: str, transport: Transport, signer: Signer) -> None:
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        region: str,
+        transport: Transport,
+        signer: Signer,
+        *,
+        rate_limits: Mapping[str, RateLimiter] | None = None,
+    ) -> None:
         self._urls = dict(urls)
         self._region = region
         self._transport = transport
         self._signer = signer
+        self._rate_limits = checked_rate_limits(rate_limits)
+
+    def limiter_for(self, operation: str, service: str = "cognito-idp") -> RateLimiter | None:
+        """The limiter a request of ``operation`` waits for, if any."""
+        if service != "cognito-idp" or not self._rate_limits:
+            return None
+        own = self._rate_limits.get(operation)
+        if own is not None or operation in SEPARATE_QUOTA:
+            return own
+        category = category_of(operation)
+        return self._rate_limits.get(category) if category is not None else None
 
     def __repr__(self) -> str:
         return f"<CognitoCaller {self._urls['cognito-idp']}>"
@@ -124,4 +172,5 @@ class CognitoCaller:
             repeatable=is_repeatable(operation),
             sign=sign,
             max_reply_bytes=limit,
+            pace=self.limiter_for(operation, service),
         )

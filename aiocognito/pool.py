@@ -18,6 +18,7 @@ from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInCo
 from .core.steps import CodeDelivery, SignInStep
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .limits.protocol import RateLimiter
 from .refresh import Refresher
 from .sessions import SessionBook
 from .sign_ins import SignInService
@@ -106,6 +107,11 @@ class UserPool:
             :class:`~aiocognito.TransportError`. :meth:`call` takes a cap per call too.
         max_connections: the most connections open at once (100 by default), to all the pool's endpoints
             together; more concurrent calls wait for a free one. A lent ``session`` keeps its own limit.
+        rate_limits: a :class:`~aiocognito.limits.RateLimiter` per Cognito quota category
+            (``{"UserAuthentication": limiter, ...}``, see :data:`aiocognito.limits.QUOTA_CATEGORIES`) or per
+            operation: every request in it, retries included, waits for its limiter before it is sent,
+            and throttling slows it down. A :class:`~aiocognito.RedisRateLimiter` shares the quota with a
+            whole fleet. RespondToAuthChallenge has a quota of its own and is paced only by its own entry.
         clock: the time in epoch seconds (default :func:`time.time`), for token ages and step expiry.
         caller: sends the operations instead of HTTP (a :class:`~aiocognito.caller.Caller`: a test's
             script, or a wrapper that records or shapes calls); the endpoint options then go unused.
@@ -113,7 +119,8 @@ class UserPool:
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
         ValueError: a malformed URL, a non-positive ``session_validity``, a negative ``refresh_margin``, an
-            unknown ``refresh_operation`` or a limit out of range.
+            unknown ``refresh_operation``, a limit out of range or a ``rate_limits`` key that is neither a
+            quota category nor an operation.
     """
 
     def __init__(
@@ -141,6 +148,7 @@ class UserPool:
         refresh_operation: str = "auto",
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        rate_limits: Mapping[str, RateLimiter] | None = None,
         clock: Callable[[], float] = time.time,
         caller: Caller | None = None,
     ) -> None:
@@ -177,7 +185,9 @@ class UserPool:
             max_connections=max_connections,
         )
         # The parts, each given only what it needs (ARCHITECTURE.md).
-        self._wire = CognitoCaller(urls, self.region, transport, Signer(credentials, profile=profile))
+        self._wire = CognitoCaller(
+            urls, self.region, transport, Signer(credentials, profile=profile), rate_limits=rate_limits
+        )
         self._caller: Caller = caller if caller is not None else self._wire
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
         self.sessions = SessionBook(self.token_store, pool_id, client_id)
@@ -356,7 +366,7 @@ class UserPool:
         credentials: bulk.CredentialSource,
         *,
         concurrency: int = 64,  # bulk.DEFAULT_CONCURRENCY (bulk is imported on first use)
-        rate: float | bulk.TokenBucket | None = 55.0,  # bulk.DEFAULT_RATE
+        rate: float | RateLimiter | None = 55.0,  # bulk.DEFAULT_RATE
         flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
         client_metadata: Mapping[str, str] | None = None,
         workers: int | None = None,
@@ -367,7 +377,8 @@ class UserPool:
         """Sign many users in, yielding a :class:`~aiocognito.bulk.SignInResult` per user as each ends.
 
         ``async for result in pool.sign_in_many(users, concurrency=64, rate=55): ...``: bounded
-        concurrency, a rate limit in sign-ins per second (``None``: none), SRP math in a process pool,
+        concurrency, a rate limit in sign-ins per second or any :class:`~aiocognito.limits.RateLimiter`
+        (``None``: none), SRP math in a process pool,
         the input read lazily and memory flat. See :func:`aiocognito.bulk.sign_in_many` for the details.
 
         Raises:
