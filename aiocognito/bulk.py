@@ -42,7 +42,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -57,10 +56,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from . import driver
 from .core import srp
-from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped, start_sign_in
-from .core.steps import _STEP_OF_CHALLENGE
+from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped
+from .core.steps import STEP_OF_CHALLENGE
 from .core.tokens import TokenSet
 from .errors import CognitoError, ServiceError
+from .limits.bucket import TokenBucket
+from .limits.protocol import RateLimiter
 
 if TYPE_CHECKING:
     from .pool import UserPool
@@ -86,10 +87,6 @@ DEFAULT_CONCURRENCY = 64
 # Computations sent to a worker in one go: big enough to make the hop cheap, small enough that every
 # worker gets some.
 _MAX_BATCH = 32
-# The limiter never slows below this fraction of the rate asked for, nor recovers above it.
-_SLOWEST = 0.05
-_SLOW_DOWN = 0.7
-_RECOVER = 1.01
 
 #: One user's credentials: a ``(username, password)`` pair, a mapping with ``"username"`` and ``"password"``
 #: keys (a :class:`csv.DictReader` row), or an object with ``username`` and ``password`` attributes.
@@ -166,69 +163,6 @@ class SignInResult:
         if error is None:
             return None
         return error.message if isinstance(error, ServiceError) else str(error)
-
-
-class TokenBucket:
-    """A token-bucket rate limiter: on average at most ``rate`` acquisitions per second.
-
-    It holds up to ``capacity`` tokens (the burst it allows after a quiet time) and starts full. It is
-    computed from the clock rather than refilled by a timer, so oversleeping never lowers the rate.
-
-    Args:
-        rate: tokens per second.
-        capacity: the largest burst, at least 1.
-        clock: monotonic seconds (injectable for tests).
-        sleep: the coroutine to wait with (injectable for tests).
-
-    Raises:
-        ValueError: ``rate`` is not positive or ``capacity`` is less than 1.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        capacity: float = 1.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        if not rate > 0 or math.isinf(rate):
-            raise ValueError("rate must be a positive number of sign-ins per second")
-        if not capacity >= 1:
-            raise ValueError("capacity must be at least 1")
-        self.max_rate = float(rate)
-        self.rate = float(rate)
-        self.capacity = float(capacity)
-        self._clock = clock
-        self._sleep = sleep
-        # The time at which the bucket would be full again: GCRA's "theoretical arrival time".
-        self._full_at = clock()
-
-    def __repr__(self) -> str:
-        return f"<TokenBucket rate={self.rate:g}/s of {self.max_rate:g}/s capacity={self.capacity:g}>"
-
-    def reserve(self) -> float:
-        """Take a token now; return how many seconds to wait before using it."""
-        now = self._clock()
-        interval = 1.0 / self.rate
-        start = max(now, self._full_at)
-        self._full_at = start + interval
-        return max(0.0, self._full_at - self.capacity * interval - now)
-
-    async def acquire(self) -> None:
-        """Wait until a token is available and take it."""
-        wait = self.reserve()
-        if wait > 0:
-            await self._sleep(wait)
-
-    def slow_down(self) -> None:
-        """Cut the rate after throttling (multiplicative decrease)."""
-        self.rate = max(self.max_rate * _SLOWEST, self.rate * _SLOW_DOWN)
-
-    def recover(self) -> None:
-        """Raise the rate a little after a sign-in that was not throttled, up to the rate asked for."""
-        if self.rate < self.max_rate:
-            self.rate = min(self.max_rate, self.rate * _RECOVER)
 
 
 # --- SRP math in worker threads or processes ----------------------------------------------------------
@@ -443,13 +377,13 @@ class _Job:
     flow: AuthFlow
     client_metadata: Mapping[str, str] | None
     run: Callable[[Compute], Awaitable[Any]]
-    bucket: TokenBucket | None
+    bucket: RateLimiter | None
     throttle_retries: int
     store_tokens: bool
 
     async def call(self, effect: Call) -> Any:
         try:
-            return await self.pool._perform(effect)
+            return await self.pool.sign_ins.perform(effect)
         except ServiceError as exc:
             if exc.throttling and self.bucket is not None:
                 self.bucket.slow_down()
@@ -479,40 +413,40 @@ class _Job:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _sign_in_once(self, username: str, password: str) -> TokenSet:
-        pool = self.pool
+        sign_ins, sessions = self.pool.sign_ins, self.pool.sessions
         ctx = SignInContext(
             username=username,
             flow=self.flow,
             client_metadata=self.client_metadata,
             password=password,
-            device=await pool.remembered_device(username),
+            device=await sessions.device(username),
         )
-        outcome = await driver.drive(start_sign_in(pool._client, ctx, pool._env), self.call, self.run)
+        outcome = await sign_ins.start(ctx, perform=self.call, compute=self.run)
         if isinstance(outcome, Stopped):
             raise outcome.error
         if isinstance(outcome, Challenge):
             if outcome.device_forgotten:
-                await pool._forget_device(username)
-            step_name = _STEP_OF_CHALLENGE.get(outcome.challenge_name)
+                await sessions.forget_device(username)
+            step_name = STEP_OF_CHALLENGE.get(outcome.challenge_name)
             raise ChallengeRequiredError(
                 step_name.value if step_name is not None else outcome.challenge_name, outcome.challenge_name
             )
         if self.store_tokens:
-            step = await pool._step(outcome, username)
+            step = await sign_ins.step_for(outcome, username)
             assert step.user is not None
             return step.user.current_tokens
         return await self._tokens(outcome, username)
 
     async def _tokens(self, outcome: Signed, username: str) -> TokenSet:
-        pool = self.pool
-        tokens = TokenSet.from_result(outcome.result, now=pool._env.now())
+        sessions = self.pool.sessions
+        tokens = TokenSet.from_result(outcome.result, now=self.pool.sign_ins.env.now())
         if outcome.device_forgotten:
-            await pool._forget_device(username)
+            await sessions.forget_device(username)
         if outcome.device is not None and "NewDeviceMetadata" in outcome.result:
             # A device confirmed during this sign-in: without it the next sign-in would confirm another.
-            await pool.remember_device_credentials(username, outcome.device)
+            await sessions.remember_device(username, outcome.device)
             if tokens.username and tokens.username != username:
-                await pool.remember_device_credentials(tokens.username, outcome.device)
+                await sessions.remember_device(tokens.username, outcome.device)
         return tokens
 
 
@@ -576,12 +510,22 @@ class _Compute:
             await asyncio.to_thread(self._threads.shutdown)
 
 
+def _limiter_of(rate: float | RateLimiter | None) -> RateLimiter | None:
+    if rate is None:
+        return None
+    if isinstance(rate, int | float) and not isinstance(rate, bool):
+        return TokenBucket(rate)
+    if isinstance(rate, RateLimiter):
+        return rate
+    raise TypeError(f"rate must be sign-ins per second, a RateLimiter or None, not {type(rate).__name__}")
+
+
 async def sign_in_many(
     pool: UserPool,
     credentials: CredentialSource,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    rate: float | TokenBucket | None = DEFAULT_RATE,
+    rate: float | RateLimiter | None = DEFAULT_RATE,
     flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
     client_metadata: Mapping[str, str] | None = None,
     workers: int | None = None,
@@ -605,7 +549,9 @@ async def sign_in_many(
             objects with those attributes; an iterable or an async iterable.
         concurrency: sign-ins in flight at most (results not yet taken included).
         rate: sign-ins started per second at most (:data:`DEFAULT_RATE`, just under Cognito's default
-            quota), a :class:`TokenBucket`, or ``None`` for no limit.
+            quota); any :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
+            :class:`~aiocognito.RedisRateLimiter` shared by a fleet), acquired once per sign-in and
+            slowed down by throttling; or ``None`` for no limit.
         flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...
         client_metadata: sent with every call, for Lambda triggers.
         workers: processes for the SRP math (default: one per usable core; 0 runs it on the event loop,
@@ -619,6 +565,9 @@ async def sign_in_many(
     Raises:
         ValueError: ``concurrency`` is not positive, ``throttle_retries`` or ``workers`` is negative, or
             ``flow`` is unknown.
+        TypeError: ``rate`` is neither a number, a rate limiter nor ``None``.
+        RateLimiterError: the limiter could not grant a sign-in (Redis out of reach, no fallback): the run
+            ends, nothing more is sent.
         Exception: whatever reading ``credentials`` raises, after the sign-ins in flight are cancelled.
     """
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -629,7 +578,7 @@ async def sign_in_many(
         auth_flow = AuthFlow(flow)
     except ValueError:
         raise ValueError(f"unknown flow {flow!r}: one of {[f.value for f in AuthFlow]}") from None
-    bucket = rate if isinstance(rate, TokenBucket) else (TokenBucket(rate) if rate is not None else None)
+    bucket = _limiter_of(rate)
     compute = _Compute(workers, executor)
     job = _Job(
         pool=pool,

@@ -231,7 +231,7 @@ async def current_user(request: Request, claims: Claims) -> User:
         issued_at=claims.issued_at,
         access_claims=claims.raw,
     )
-    return User(pool, claims.username, tokens)
+    return pool.user_from_tokens(claims.username, tokens)
 
 
 #: The :class:`~aiocognito.User` of the bearer's access token, as a parameter annotation.

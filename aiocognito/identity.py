@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .core.tokens import TokenSet
 from .errors import ProtocolError
 from .wire.endpoints import endpoint_url
 from .wire.signing import AwsCredentials
 
 if TYPE_CHECKING:
-    from .user import User
+    from .caller import Caller
 
 __all__ = ["IdentityCredentials", "logins_key"]
 
@@ -44,10 +46,31 @@ class IdentityCredentials:
 
     ``await get()`` for :class:`~aiocognito.AwsCredentials`; :meth:`for_aiobotocore` and :meth:`for_botocore`
     for refreshable credentials those libraries use directly.
+
+    Get one from :meth:`User.aws_credentials <aiocognito.User.aws_credentials>`.
+
+    Args:
+        tokens: gives the user's valid tokens (``user.tokens``); their ID token is the login.
+        identity_pool_id: the identity pool.
+        caller: sends GetId and GetCredentialsForIdentity.
+        pool_id, region: the user pool, for the ``Logins`` key.
+        now: the clock.
     """
 
-    def __init__(self, user: User, identity_pool_id: str) -> None:
-        self._user = user
+    def __init__(
+        self,
+        tokens: Callable[[], Awaitable[TokenSet]],
+        identity_pool_id: str,
+        *,
+        caller: Caller,
+        pool_id: str,
+        region: str,
+        now: Callable[[], float],
+    ) -> None:
+        self._tokens = tokens
+        self._caller = caller
+        self._logins_key = logins_key(pool_id, region)
+        self._now = now
         self.identity_pool_id = identity_pool_id
         self.identity_id: str | None = None
         self._credentials: AwsCredentials | None = None
@@ -67,21 +90,20 @@ class IdentityCredentials:
 
     async def _get(self, margin: float) -> AwsCredentials:
         cached = self._credentials
-        if cached is not None and not cached.expires_within(margin, now=self._user.pool._env.now()):
+        if cached is not None and not cached.expires_within(margin, now=self._now()):
             return cached
         async with self._lock:  # one fetch at a time: the callers that waited find the new credentials
             cached = self._credentials
-            if cached is not None and not cached.expires_within(margin, now=self._user.pool._env.now()):
+            if cached is not None and not cached.expires_within(margin, now=self._now()):
                 return cached
             self._credentials = await self._fetch()
             return self._credentials
 
     async def _fetch(self) -> AwsCredentials:
-        pool = self._user.pool
-        tokens = await self._user.tokens()
-        logins = {logins_key(pool.pool_id, pool.region): tokens.id_token}
+        tokens = await self._tokens()
+        logins = {self._logins_key: tokens.id_token}
         if self.identity_id is None:
-            reply = await pool.call(
+            reply = await self._caller.call(
                 "GetId",
                 {"IdentityPoolId": self.identity_pool_id, "Logins": logins},
                 service="cognito-identity",
@@ -90,7 +112,7 @@ class IdentityCredentials:
             if not isinstance(identity, str) or not identity:
                 raise ProtocolError("missing or not a string", step="GetId", field="IdentityId")
             self.identity_id = identity
-        reply = await pool.call(
+        reply = await self._caller.call(
             "GetCredentialsForIdentity",
             {"IdentityId": self.identity_id, "Logins": logins},
             service="cognito-identity",

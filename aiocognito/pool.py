@@ -4,46 +4,31 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from . import driver
-from .core.flows import (
-    Answer,
-    AuthFlow,
-    Call,
-    Challenge,
-    ClientConfig,
-    DeviceCredentials,
-    Env,
-    Outcome,
-    Signed,
-    SignInContext,
-    Stopped,
-    UserContext,
-    answer_challenge,
-    start_sign_in,
-)
-from .core.steps import CodeDelivery, SignInStep, StepName
+from .caller import Caller, CognitoCaller
+from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInContext, UserContext
+from .core.steps import CodeDelivery, SignInStep
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .limits.protocol import RateLimiter
 from .refresh import Refresher
-from .token_store import MemoryTokenStore, SessionRecord, StoreKey, TokenStore
-from .user import User, code_delivery_of
-from .wire._tables.operations import SERVICES
+from .sessions import SessionBook
+from .sign_ins import SignInService
+from .token_store import MemoryTokenStore, TokenStore
+from .user import User, UserParts, code_delivery_of
 from .wire.endpoints import endpoint_url as _regional_endpoint
 from .wire.endpoints import region_from_pool_id
-from .wire.operations import is_repeatable
 from .wire.signing import CredentialsLike, Signer
 from .wire.transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Timeouts, Transport
-from .wire.urls import checked_url as _checked_url
+from .wire.urls import checked_url
 
 if TYPE_CHECKING:
     from . import bulk
@@ -54,21 +39,8 @@ _log = logging.getLogger("aiocognito")
 
 #: An environment variable that points every pool at a local emulator, like ``endpoint_url=``.
 ENDPOINT_ENV = "AIOCOGNITO_ENDPOINT_URL"
-_OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
 # A handler answering more rounds than this is looping: no real sign-in has that many.
 _MAX_HANDLER_ROUNDS = 50
-# Operations whose replies carry managed-login branding assets: up to 40 (AssetListType) of up to
-# 1,000,000 bytes each (AssetBytesType), base64 in JSON, about 53 MB in all. Their cap is raised to this.
-_LARGE_REPLIES: dict[str, int] = dict.fromkeys(
-    (
-        "CreateManagedLoginBranding",
-        "DescribeManagedLoginBranding",
-        "DescribeManagedLoginBrandingByClient",
-        "UpdateManagedLoginBranding",
-    ),
-    64 * 1024 * 1024,
-)
-
 ChallengeHandler = Callable[[SignInStep], Awaitable[Any]]
 
 
@@ -135,11 +107,20 @@ class UserPool:
             :class:`~aiocognito.TransportError`. :meth:`call` takes a cap per call too.
         max_connections: the most connections open at once (100 by default), to all the pool's endpoints
             together; more concurrent calls wait for a free one. A lent ``session`` keeps its own limit.
+        rate_limits: a :class:`~aiocognito.limits.RateLimiter` per Cognito quota category
+            (``{"UserAuthentication": limiter, ...}``, see :data:`aiocognito.limits.QUOTA_CATEGORIES`) or per
+            operation: every request in it, retries included, waits for its limiter before it is sent,
+            and throttling slows it down. A :class:`~aiocognito.RedisRateLimiter` shares the quota with a
+            whole fleet. RespondToAuthChallenge has a quota of its own and is paced only by its own entry.
+        clock: the time in epoch seconds (default :func:`time.time`), for token ages and step expiry.
+        caller: sends the operations instead of HTTP (a :class:`~aiocognito.caller.Caller`: a test's
+            script, or a wrapper that records or shapes calls); the endpoint options then go unused.
 
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
         ValueError: a malformed URL, a non-positive ``session_validity``, a negative ``refresh_margin``, an
-            unknown ``refresh_operation`` or a limit out of range.
+            unknown ``refresh_operation``, a limit out of range or a ``rate_limits`` key that is neither a
+            quota category nor an operation.
     """
 
     def __init__(
@@ -167,21 +148,25 @@ class UserPool:
         refresh_operation: str = "auto",
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        rate_limits: Mapping[str, RateLimiter] | None = None,
+        clock: Callable[[], float] = time.time,
+        caller: Caller | None = None,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
         self.pool_id = pool_id
         self.client_id = client_id
         self.region = region or region_from_pool_id(pool_id)
-        self._client = ClientConfig(pool_id, client_id, client_secret)
+        client = ClientConfig(pool_id, client_id, client_secret)
+        self._has_secret = client_secret is not None
         endpoint_url = endpoint_url or os.environ.get(ENDPOINT_ENV) or None
         if endpoint_url is not None:
-            endpoint_url = _checked_url(endpoint_url, allow_http=allow_http, what="endpoint_url")
+            endpoint_url = checked_url(endpoint_url, allow_http=allow_http, what="endpoint_url")
         if identity_endpoint_url is not None:
-            identity_endpoint_url = _checked_url(
+            identity_endpoint_url = checked_url(
                 identity_endpoint_url, allow_http=allow_http, what="identity_endpoint_url"
             )
-        self._urls = {
+        urls = {
             "cognito-idp": endpoint_url or _regional_endpoint("cognito-idp", self.region, fips=fips) + "/",
             "cognito-identity": identity_endpoint_url
             or endpoint_url
@@ -190,7 +175,7 @@ class UserPool:
         if session_validity <= 0:
             raise ValueError("session_validity must be positive")
         self.session_validity = session_validity
-        self._transport = Transport(
+        transport = Transport(
             session=session,
             timeouts=timeouts,
             retry=retry,
@@ -199,31 +184,76 @@ class UserPool:
             max_reply_bytes=max_reply_bytes,
             max_connections=max_connections,
         )
-        self._signer = Signer(credentials, profile=profile)
-        self._env = Env(now=time.time, random_bytes=secrets.token_bytes, device_name=device_name)
-        if refresh_margin < 0:
-            raise ValueError("refresh_margin must not be negative")
-        self.refresh_margin = refresh_margin
+        # The parts, each given only what it needs (ARCHITECTURE.md).
+        self._wire = CognitoCaller(
+            urls, self.region, transport, Signer(credentials, profile=profile), rate_limits=rate_limits
+        )
+        self._caller: Caller = caller if caller is not None else self._wire
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
-        self._refresher = Refresher(self, operation=refresh_operation)
+        self.sessions = SessionBook(self.token_store, pool_id, client_id)
+        self.refresher = Refresher(
+            self._caller,
+            self.sessions,
+            client,
+            now=clock,
+            margin=refresh_margin,
+            operation=refresh_operation,
+        )
+        self.refresh_margin = refresh_margin
         self.refresh_operation = refresh_operation
+        self._user_parts = UserParts(
+            pool=self,
+            caller=self._caller,
+            sessions=self.sessions,
+            refresher=self.refresher,
+            client=client,
+            region=self.region,
+            now=clock,
+        )
+        self.sign_ins = SignInService(
+            client=client,
+            env=Env(now=clock, random_bytes=secrets.token_bytes, device_name=device_name),
+            caller=self._caller,
+            sessions=self.sessions,
+            session_validity=session_validity,
+            make_user=self.user_from_tokens,
+        )
 
     def __repr__(self) -> str:
-        return f"<UserPool {self.pool_id} client {self.client_id} at {self._urls['cognito-idp']}>"
+        return f"<UserPool {self.pool_id} client {self.client_id} at {self.endpoint_url}>"
 
     @property
     def endpoint_url(self) -> str:
         """The ``cognito-idp`` endpoint calls go to."""
-        return self._urls["cognito-idp"]
+        return self._wire.url("cognito-idp")
+
+    @property
+    def identity_endpoint_url(self) -> str:
+        """The ``cognito-identity`` endpoint identity-pool calls go to."""
+        return self._wire.url("cognito-identity")
+
+    async def http_session(self) -> aiohttp.ClientSession:
+        """The HTTP session the pool's calls use (opened on first use; closed with the pool unless lent).
+
+        Raises:
+            RuntimeError: the pool is closed.
+        """
+        return await self._wire.open()
 
     @property
     def has_client_secret(self) -> bool:
-        return self._client.client_secret is not None
+        return self._has_secret
+
+    def user_from_tokens(
+        self, username: str, tokens: TokenSet, device: DeviceCredentials | None = None
+    ) -> User:
+        """A :class:`~aiocognito.User` acting with ``tokens`` (a bearer's, tokens kept elsewhere...)."""
+        return User(self._user_parts, username, tokens, device=device)
 
     # --- lifetime ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> UserPool:
-        await self._transport.session()
+        await self._wire.open()
         return self
 
     async def __aexit__(
@@ -236,14 +266,14 @@ class UserPool:
 
     async def aclose(self) -> None:
         """Close the HTTP session, unless it was lent."""
-        await self._transport.aclose()
+        await self._wire.aclose()
 
     # --- raw calls --------------------------------------------------------------------------------
 
     @property
     def max_reply_bytes(self) -> int:
         """The most bytes read of one reply, unless the operation or the call says more."""
-        return self._transport.max_reply_bytes
+        return self._wire.max_reply_bytes
 
     async def call(
         self,
@@ -271,38 +301,7 @@ class UserPool:
             ProtocolError: a reply that is JSON this library refuses (too deep, a number not finite...).
             ValueError: an unknown service, a malformed operation name, a cap that is not a positive int.
         """
-        info = SERVICES.get(service)
-        if info is None:
-            raise ValueError(f"unknown service {service!r}: expected 'cognito-idp' or 'cognito-identity'")
-        if not isinstance(operation, str) or not _OPERATION.fullmatch(operation):
-            raise ValueError("operation must be an operation name such as 'InitiateAuth'")
-        limit = self._transport.max_reply_bytes
-        if max_reply_bytes is not None:
-            if type(max_reply_bytes) is not int or max_reply_bytes < 1:
-                raise ValueError("max_reply_bytes must be a positive int")
-            limit = max_reply_bytes
-        elif operation in _LARGE_REPLIES:
-            limit = max(limit, _LARGE_REPLIES[operation])
-        url = self._urls[service]
-        sign = None
-        if operation not in info.unauthenticated:
-            signer, region, signing_name = self._signer, self.region, info.signing_name
-
-            async def sign(url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
-                return await signer.sign(signing_name, region, url, headers, body)
-
-        return await self._transport.post_json(
-            url,
-            f"{info.target_prefix}.{operation}",
-            params,
-            operation=operation,
-            repeatable=is_repeatable(operation),
-            sign=sign,
-            max_reply_bytes=limit,
-        )
-
-    async def _perform(self, effect: Call) -> Any:
-        return await self.call(effect.operation, effect.params, service=effect.service)
+        return await self._caller.call(operation, params, service=service, max_reply_bytes=max_reply_bytes)
 
     # --- sign-in ----------------------------------------------------------------------------------
 
@@ -350,14 +349,13 @@ class UserPool:
             user_context=user_context,
             preferred_challenge=preferred_challenge,
             password=password,
-            device=await self.remembered_device(username),
+            device=await self.sessions.device(username),
         )
-        outcome = await driver.drive(start_sign_in(self._client, ctx, self._env), self._perform)
-        step = await self._step(outcome, username)
+        step = await self.sign_ins.step_for(await self.sign_ins.start(ctx), username)
         if on_challenge is None:
             return step
         for _ in range(_MAX_HANDLER_ROUNDS):
-            if step._challenge is None:
+            if step.pending_challenge is None:
                 return step
             answer = await on_challenge(step)
             step = await step.respond(answer)
@@ -368,7 +366,7 @@ class UserPool:
         credentials: bulk.CredentialSource,
         *,
         concurrency: int = 64,  # bulk.DEFAULT_CONCURRENCY (bulk is imported on first use)
-        rate: float | bulk.TokenBucket | None = 55.0,  # bulk.DEFAULT_RATE
+        rate: float | RateLimiter | None = 55.0,  # bulk.DEFAULT_RATE
         flow: AuthFlow | str = AuthFlow.USER_SRP_AUTH,
         client_metadata: Mapping[str, str] | None = None,
         workers: int | None = None,
@@ -379,7 +377,8 @@ class UserPool:
         """Sign many users in, yielding a :class:`~aiocognito.bulk.SignInResult` per user as each ends.
 
         ``async for result in pool.sign_in_many(users, concurrency=64, rate=55): ...``: bounded
-        concurrency, a rate limit in sign-ins per second (``None``: none), SRP math in a process pool,
+        concurrency, a rate limit in sign-ins per second or any :class:`~aiocognito.limits.RateLimiter`
+        (``None``: none), SRP math in a process pool,
         the input read lazily and memory flat. See :func:`aiocognito.bulk.sign_in_many` for the details.
 
         Raises:
@@ -410,93 +409,17 @@ class UserPool:
             SessionExpiredError: the step has expired.
         """
         challenge, expires_at = SignInStep.parse_json(data)
-        step = SignInStep.from_challenge(challenge, expires_at=expires_at, responder=self)
-        step.check_not_expired(self._env.now())
-        return step
-
-    async def _answer(self, step: SignInStep, answer: Answer) -> SignInStep:
-        step.check_not_expired(self._env.now())
-        challenge = step._challenge
-        if challenge is None or challenge.context is None:
-            raise ValueError(f"a {step.name.value} step takes no answer")
-        ctx = challenge.context
-        if ctx.device is None:
-            device = await self.remembered_device(ctx.username)
-            if device is not None:
-                challenge = replace(challenge, context=replace(ctx, device=device))
-        flow = answer_challenge(self._client, challenge, answer, self._env)
-        outcome = await driver.drive(flow, self._perform)
-        return await self._step(outcome, ctx.username)
-
-    async def _step(self, outcome: Outcome, typed_username: str) -> SignInStep:
-        if isinstance(outcome, Stopped):
-            name = (
-                StepName.CONFIRM_SIGN_UP if outcome.reason == "CONFIRM_SIGN_UP" else StepName.RESET_PASSWORD
-            )
-            return SignInStep(name=name, username=outcome.username, error=outcome.error)
-        if outcome.device_forgotten:
-            await self._forget_device(typed_username)
-        if isinstance(outcome, Challenge):
-            expires_at = self._env.now() + self.session_validity if outcome.session else None
-            try:
-                return SignInStep.from_challenge(outcome, expires_at=expires_at, responder=self)
-            except KeyError:
-                raise ProtocolError(f"unknown challenge {outcome.challenge_name!r}", step="sign-in") from None
-        return await self._signed(outcome, typed_username)
-
-    async def _signed(self, outcome: Signed, typed_username: str) -> SignInStep:
-        tokens = TokenSet.from_result(outcome.result, now=self._env.now())
-        username = tokens.username or outcome.username
-        device = outcome.device
-        if typed_username != username:
-            # Sign-ins start from the name typed (an alias): keep the device under it too.
-            await self.token_store.put(self._store_key(typed_username), SessionRecord(device=device))
-        await self.token_store.put(self._store_key(username), SessionRecord(tokens=tokens, device=device))
-        user = User(self, username, tokens, device=device)
-        remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
-        return SignInStep(name=StepName.DONE, username=username, user=user, device_remembered=remembered)
+        return self.sign_ins.resumed(challenge, expires_at)
 
     # --- the token store --------------------------------------------------------------------------
 
-    def _store_key(self, username: str) -> StoreKey:
-        return StoreKey(self.pool_id, self.client_id, username)
-
-    def _margin_for(self, tokens: TokenSet) -> float:
-        return min(self.refresh_margin, (tokens.expires_at - tokens.issued_at) / 2)
-
-    async def _forget_session(self, key: StoreKey) -> None:
-        """Forget a user's tokens, keeping the remembered device (it stays valid after a sign-out)."""
-        record = await self.token_store.get(key)
-        if record is not None and record.device is not None:
-            await self.token_store.put(key, SessionRecord(device=record.device))
-        else:
-            await self.token_store.delete(key)
-
-    async def _store_device(self, user: User, device: DeviceCredentials | None) -> None:
-        key = user._key
-        record = await self.token_store.get(key)
-        await self.token_store.put(
-            key, SessionRecord(tokens=record.tokens if record else None, device=device)
-        )
-
-    async def _forget_device(self, username: str) -> None:
-        key = self._store_key(username)
-        record = await self.token_store.get(key)
-        if record is not None and record.device is not None:
-            await self.token_store.put(key, SessionRecord(tokens=record.tokens))
-
     async def remembered_device(self, username: str) -> DeviceCredentials | None:
         """The device remembered for ``username`` in the token store, if any."""
-        record = await self.token_store.get(self._store_key(username))
-        return record.device if record is not None else None
+        return await self.sessions.device(username)
 
     async def remember_device_credentials(self, username: str, device: DeviceCredentials) -> None:
         """Keep a device for ``username`` in the token store, so its next sign-ins use device SRP."""
-        key = self._store_key(username)
-        record = await self.token_store.get(key)
-        await self.token_store.put(
-            key, SessionRecord(tokens=record.tokens if record else None, device=device)
-        )
+        await self.sessions.remember_device(username, device)
 
     async def current_user(self, username: str | None = None) -> User | None:
         """The user signed in last (or ``username``) according to the token store, or ``None``.
@@ -505,18 +428,18 @@ class UserPool:
             TokenStoreError: the store cannot be read.
         """
         if username is None:
-            username = await self.token_store.last_user(self.pool_id, self.client_id)
+            username = await self.sessions.last_user()
             if username is None:
                 return None
-        record = await self.token_store.get(self._store_key(username))
+        record = await self.sessions.record(self.sessions.key(username))
         if record is None or record.tokens is None:
             return None
-        return User(self, username, record.tokens, device=record.device)
+        return self.user_from_tokens(username, record.tokens, record.device)
 
     # --- sign-up and passwords --------------------------------------------------------------------
 
     def _with_secret_hash(self, params: dict[str, Any], username: str) -> dict[str, Any]:
-        secret_hash = self._client.secret_hash(username)
+        secret_hash = self.sign_ins.client.secret_hash(username)
         if secret_hash is not None:
             params["SecretHash"] = secret_hash
         return params

@@ -31,15 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from .core.flows import ClientConfig, DeviceCredentials
 from .core.tokens import TokenSet
-from .errors import CognitoError, ServiceError, SignedOutError, TransportError
+from .errors import CognitoError, ProtocolError, ServiceError, SignedOutError, TransportError
 
 if TYPE_CHECKING:
-    from .pool import UserPool
+    from .caller import Caller
+    from .sessions import SessionBook
     from .token_store import StoreKey
-    from .user import User
 
 __all__ = ["REFRESH_OPERATIONS", "Refresher"]
 
@@ -81,53 +83,101 @@ def _ends_session(error: CognitoError) -> bool:
 
 
 class Refresher:
-    """Refreshes the tokens of the users of one pool."""
+    """Refreshes the tokens of the users of one app client.
 
-    def __init__(self, pool: UserPool, *, operation: str = _AUTO) -> None:
+    Args:
+        caller: sends GetTokensFromRefreshToken / InitiateAuth.
+        sessions: where the users' records are (fresh tokens are stored there before they are used).
+        client: the app client (its secret goes into the refresh requests).
+        now: the clock.
+        margin: refresh when less than this many seconds remain (at most half the tokens' lifetime).
+        operation: ``"auto"``, ``"GetTokensFromRefreshToken"`` or ``"REFRESH_TOKEN_AUTH"`` (see the
+            module docstring).
+    """
+
+    def __init__(
+        self,
+        caller: Caller,
+        sessions: SessionBook,
+        client: ClientConfig,
+        *,
+        now: Callable[[], float],
+        margin: float,
+        operation: str = _AUTO,
+    ) -> None:
         if operation not in REFRESH_OPERATIONS:
             raise ValueError(
                 f"refresh_operation must be one of {', '.join(map(repr, REFRESH_OPERATIONS))}, "
                 f"not {operation!r}"
             )
-        self._pool = pool
+        if margin < 0:
+            raise ValueError("refresh_margin must not be negative")
+        self._caller = caller
+        self._sessions = sessions
+        self._client = client
+        self._now = now
+        self.margin = margin
         self._inflight: dict[StoreKey, asyncio.Task[TokenSet]] = {}
         self._fixed = operation != _AUTO
         #: The operation the next refresh starts with.
         self.operation = _REFRESH_FLOW if operation == _REFRESH_FLOW else _GET_TOKENS
         self._get_tokens_worked = False
 
-    async def tokens_for(self, user: User, *, force: bool = False) -> TokenSet:
-        """Fresh tokens for ``user`` (called when its tokens are within the refresh margin).
+    def margin_for(self, tokens: TokenSet) -> float:
+        """Seconds before expiry at which ``tokens`` are refreshed: the margin, at most half their life.
 
-        With ``force`` (an explicit refresh) a failure is raised even while the old tokens are valid.
+        With a margin longer than the tokens live (5-minute access tokens and the default 300 s) every
+        call would refresh.
         """
-        key = user._key
+        return min(self.margin, (tokens.expires_at - tokens.issued_at) / 2)
+
+    def is_fresh(self, tokens: TokenSet) -> bool:
+        """Whether ``tokens`` have more than their refresh margin left."""
+        return tokens.seconds_left(now=self._now()) > self.margin_for(tokens)
+
+    @property
+    def in_flight(self) -> int:
+        """How many refreshes are running now (one per user at most)."""
+        return len(self._inflight)
+
+    async def tokens_for(
+        self,
+        key: StoreKey,
+        tokens: TokenSet,
+        device: DeviceCredentials | None,
+        *,
+        force: bool = False,
+    ) -> TokenSet:
+        """Fresh tokens for the user under ``key``, whose tokens now are ``tokens``.
+
+        Called when they are within the refresh margin, or with ``force`` (an explicit refresh, whose
+        failure is raised even while the old tokens are valid).
+
+        Raises:
+            SignedOutError: the session ended (Cognito refused the refresh token); its record is forgotten.
+            TransportError, ServiceError: the refresh failed and the tokens have expired (or ``force``).
+        """
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._refresh(key, user._tokens, user.device))
+            task = asyncio.ensure_future(self._refresh(key, tokens, device))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done))
-        old = user._tokens
         try:
-            tokens = await asyncio.shield(task)
+            return await asyncio.shield(task)
         except SignedOutError:
-            user._signed_out = "the session ended"
             raise
         except CognitoError as error:
             if isinstance(error, ServiceError) and _ends_session(error):
-                user._signed_out = "the refresh token was refused"
                 raise SignedOutError(
-                    f"user {user.username!r}: Cognito refused the refresh token ({error.message}); "
+                    f"user {key.username!r}: Cognito refused the refresh token ({error.message}); "
                     "sign in again"
                 ) from error
-            if not force and _is_transient(error) and old.seconds_left(now=self._pool._env.now()) > 0:
+            if not force and _is_transient(error) and tokens.seconds_left(now=self._now()) > 0:
                 _log.warning(
                     "refresh failed (%s); the tokens are still valid and stay in use", type(error).__name__
                 )
-                return old
+                return tokens
             raise
-        user._tokens = tokens
-        return tokens
 
     def _finished(self, key: StoreKey, task: asyncio.Task[TokenSet]) -> None:
         if self._inflight.get(key) is task:
@@ -136,14 +186,14 @@ class Refresher:
             task.exception()  # retrieved here, so a refresh nobody waits for any more logs nothing
 
     async def _refresh(self, key: StoreKey, tokens: TokenSet, device: Any) -> TokenSet:
-        store = self._pool.token_store
-        async with store.refresh_lock(key):
+        sessions = self._sessions
+        async with sessions.refresh_lock(key):
             # Another process (or pool object) may have refreshed while we waited for the lock.
-            record = await store.get(key)
+            record = await sessions.record(key)
             stored = record.tokens if record is not None else None
             # Only stale tokens get here, so fresh stored ones are newer, even when issued in the same
             # second (equal expiry) as ours.
-            if stored is not None and stored.access_token != tokens.access_token and self._fresh(stored):
+            if stored is not None and stored.access_token != tokens.access_token and self.is_fresh(stored):
                 return stored
             if stored is not None and stored.refresh_token:
                 tokens = stored if stored.expires_at >= tokens.expires_at else tokens
@@ -156,13 +206,11 @@ class Refresher:
                     fresh = await self._after_reuse(key, tokens, device, error)
                 else:
                     if _ends_session(error):
-                        await self._pool._forget_session(key)
+                        await sessions.forget_session(key)
                     raise
-            from .token_store import SessionRecord
-
             # Store first: with rotation the new refresh token is the only one that works from now on.
             try:
-                await store.put(key, SessionRecord(tokens=fresh, device=device))
+                await sessions.save_tokens(key, fresh, device)
             except (CognitoError, OSError) as error:
                 # Dropping the fresh tokens would lose the session for good when the refresh token was
                 # rotated: keep them in the user object (this process) and say so.
@@ -173,19 +221,16 @@ class Refresher:
         self, key: StoreKey, tokens: TokenSet, device: Any, error: ServiceError
     ) -> TokenSet:
         """The refresh token was already rotated: use the one whoever rotated it stored, else give up."""
-        record = await self._pool.token_store.get(key)
+        record = await self._sessions.record(key)
         stored = record.tokens if record is not None else None
         if stored is None or not stored.refresh_token or stored.refresh_token == tokens.refresh_token:
-            await self._pool._forget_session(key)
+            await self._sessions.forget_session(key)
             raise SignedOutError(
                 "the refresh token was rotated elsewhere and its successor is unknown here; sign in again"
             ) from error
-        if self._fresh(stored):
+        if self.is_fresh(stored):
             return stored
         return await self._call(stored, device)
-
-    def _fresh(self, tokens: TokenSet) -> bool:
-        return tokens.seconds_left(now=self._pool._env.now()) > self._pool._margin_for(tokens)
 
     async def _call(self, tokens: TokenSet, device: Any) -> TokenSet:
         if not tokens.refresh_token:
@@ -246,35 +291,33 @@ class Refresher:
         return fresh
 
     async def _get_tokens(self, tokens: TokenSet, device: Any) -> TokenSet:
-        pool = self._pool
-        params: dict[str, Any] = {"RefreshToken": tokens.refresh_token, "ClientId": pool.client_id}
-        if pool._client.client_secret is not None:
-            params["ClientSecret"] = pool._client.client_secret
+        client = self._client
+        params: dict[str, Any] = {"RefreshToken": tokens.refresh_token, "ClientId": client.client_id}
+        if client.client_secret is not None:
+            params["ClientSecret"] = client.client_secret
         if device is not None:
             params["DeviceKey"] = device.device_key
-        reply = await pool.call(_GET_TOKENS, params)
+        reply = await self._caller.call(_GET_TOKENS, params)
         return self._tokens_from(reply, tokens, _GET_TOKENS)
 
     async def _refresh_flow(self, tokens: TokenSet, device: Any) -> TokenSet:
-        pool = self._pool
+        client = self._client
         auth: dict[str, str] = {"REFRESH_TOKEN": tokens.refresh_token or ""}
         # SECRET_HASH over the name Cognito knows the user by (the sub in e-mail-as-username pools),
         # never the alias typed at sign-in.
         internal = tokens.username or tokens.sub
-        secret_hash = pool._client.secret_hash(internal) if internal else None
+        secret_hash = client.secret_hash(internal) if internal else None
         if secret_hash is not None:
             auth["SECRET_HASH"] = secret_hash
         if device is not None:
             auth["DEVICE_KEY"] = device.device_key
-        reply = await pool.call(
-            "InitiateAuth", {"AuthFlow": _REFRESH_FLOW, "ClientId": pool.client_id, "AuthParameters": auth}
+        reply = await self._caller.call(
+            "InitiateAuth", {"AuthFlow": _REFRESH_FLOW, "ClientId": client.client_id, "AuthParameters": auth}
         )
         return self._tokens_from(reply, tokens, _REFRESH_FLOW)
 
     def _tokens_from(self, reply: dict[str, Any], old: TokenSet, step: str) -> TokenSet:
-        from .errors import ProtocolError
-
         result = reply.get("AuthenticationResult")
         if not isinstance(result, dict):
             raise ProtocolError("missing or not an object", step=step, field="AuthenticationResult")
-        return TokenSet.from_result(result, now=self._pool._env.now(), refresh_token=old.refresh_token)
+        return TokenSet.from_result(result, now=self._now(), refresh_token=old.refresh_token)

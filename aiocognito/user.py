@@ -2,22 +2,26 @@
 
 Every call that needs the user's access token takes it from :meth:`User.tokens`, which refreshes it when
 it is about to expire. The refresh rules (the "advisory" and "mandatory" windows of google-auth and
-aiobotocore) live in :mod:`aiocognito._refresh`.
+aiobotocore) live in :mod:`aiocognito.refresh`. A user holds the parts it needs (:class:`UserParts`: a
+caller, the session book, the refresher, the app client and the clock), never the pool's insides.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .caller import Caller
 from .core import safe_json as _json
 from .core.checks import MAX_NAME_CHARS, is_epoch_seconds, text_problem
-from .core.flows import DeviceCredentials
+from .core.flows import ClientConfig, DeviceCredentials
 from .core.steps import CodeDelivery
 from .core.tokens import TokenSet
 from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
+from .refresh import Refresher
+from .sessions import SessionBook
 
 if TYPE_CHECKING:
     from .identity import IdentityCredentials
@@ -30,6 +34,7 @@ __all__ = [
     "SoftwareToken",
     "User",
     "UserData",
+    "UserParts",
     "code_delivery_of",
 ]
 
@@ -140,6 +145,29 @@ class Device:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class UserParts:
+    """What a :class:`User` works with, handed over by its pool.
+
+    Attributes:
+        pool: the pool, only to show as :attr:`User.pool`.
+        caller: sends the user's calls.
+        sessions: the user's record in the token store.
+        refresher: refreshes the user's tokens.
+        client: the app client (its id and secret).
+        region: the user pool's region (identity pools name it in their ``Logins`` key).
+        now: the clock.
+    """
+
+    pool: UserPool
+    caller: Caller
+    sessions: SessionBook
+    refresher: Refresher
+    client: ClientConfig
+    region: str
+    now: Callable[[], float]
+
+
 class User:
     """A user signed in to a :class:`~aiocognito.UserPool`.
 
@@ -152,26 +180,27 @@ class User:
         pool: the pool the user signed in to.
     """
 
-    __slots__ = ("_key", "_signed_out", "_tokens", "device", "pool", "username")
+    __slots__ = ("_key", "_parts", "_signed_out", "_tokens", "device", "pool", "username")
 
     def __init__(
         self,
-        pool: UserPool,
+        parts: UserParts,
         username: str,
         tokens: TokenSet,
         *,
         device: DeviceCredentials | None = None,
     ) -> None:
-        self.pool = pool
+        self._parts = parts
+        self.pool = parts.pool
         self.username = username
         self._tokens = tokens
         self.device = device
-        self._key: StoreKey = pool._store_key(username)
+        self._key: StoreKey = parts.sessions.key(username)
         self._signed_out: str | None = None
 
     def __repr__(self) -> str:
         state = f" signed out ({self._signed_out})" if self._signed_out else ""
-        return f"<User {self.username!r} of {self.pool.pool_id}{state}>"
+        return f"<User {self.username!r} of {self._parts.client.pool_id}{state}>"
 
     @property
     def current_tokens(self) -> TokenSet:
@@ -202,12 +231,18 @@ class User:
         if self._signed_out is not None:
             self._check()
         tokens = self._tokens
-        pool = self.pool
-        # The same margin as the refresher (at most half the lifetime): with a margin longer than the
-        # tokens live (5-minute access tokens and the default 300 s) every call would refresh.
-        if tokens.seconds_left(now=pool._env.now()) > pool._margin_for(tokens):
+        if self._parts.refresher.is_fresh(tokens):
             return tokens
-        return await pool._refresher.tokens_for(self)
+        return await self._refreshed(force=False)
+
+    async def _refreshed(self, *, force: bool) -> TokenSet:
+        try:
+            tokens = await self._parts.refresher.tokens_for(self._key, self._tokens, self.device, force=force)
+        except SignedOutError:
+            self._signed_out = "the session ended"
+            raise
+        self._tokens = tokens
+        return tokens
 
     async def refresh(self) -> TokenSet:
         """Refresh the tokens now, whatever their age (``refreshSession`` of amazon-cognito-identity-js).
@@ -219,14 +254,14 @@ class User:
             TransportError, ServiceError: the refresh failed; the old tokens stay in use.
         """
         self._check()
-        return await self.pool._refresher.tokens_for(self, force=True)
+        return await self._refreshed(force=True)
 
     async def _access_token(self) -> str:
         return (await self.tokens()).access_token
 
     async def _call(self, operation: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         params = {"AccessToken": await self._access_token(), **(extra or {})}
-        return await self.pool.call(operation, params)
+        return await self._parts.caller.call(operation, params)
 
     # --- attributes -------------------------------------------------------------------------------
 
@@ -296,7 +331,7 @@ class User:
         """
         await self._call("DeleteUser")
         self._signed_out = "deleted"
-        await self.pool.token_store.delete(self._key)
+        await self._parts.sessions.delete(self._key)
 
     async def sign_out(self) -> None:
         """Sign out on this side: revoke the refresh token (RevokeToken, when the access token carries
@@ -313,11 +348,12 @@ class User:
         self._check()
         tokens = await self._newest_tokens()
         if tokens.refresh_token and "origin_jti" in tokens.access_claims:
-            params: dict[str, Any] = {"Token": tokens.refresh_token, "ClientId": self.pool.client_id}
-            if self.pool._client.client_secret is not None:
-                params["ClientSecret"] = self.pool._client.client_secret
+            client = self._parts.client
+            params: dict[str, Any] = {"Token": tokens.refresh_token, "ClientId": client.client_id}
+            if client.client_secret is not None:
+                params["ClientSecret"] = client.client_secret
             try:
-                await self.pool.call("RevokeToken", params)
+                await self._parts.caller.call("RevokeToken", params)
             except TransportError:
                 raise
             except ServiceError as error:
@@ -329,7 +365,7 @@ class User:
 
     async def _newest_tokens(self) -> TokenSet:
         # With rotation, another user object (or process) may hold a newer refresh token in the store.
-        record = await self.pool.token_store.get(self._key)
+        record = await self._parts.sessions.record(self._key)
         stored = record.tokens if record is not None else None
         if stored is not None and stored.refresh_token and stored.expires_at > self._tokens.expires_at:
             return stored
@@ -342,7 +378,7 @@ class User:
 
     async def _end(self, why: str) -> None:
         self._signed_out = why
-        await self.pool._forget_session(self._key)
+        await self._parts.sessions.forget_session(self._key)
 
     # --- MFA --------------------------------------------------------------------------------------
 
@@ -478,7 +514,7 @@ class User:
         await self._call("ForgetDevice", {"DeviceKey": key})
         if self.device is not None and self.device.device_key == key:
             self.device = None
-            await self.pool._store_device(self, None)
+            await self._parts.sessions.set_device(self._key, None)
 
     # --- passkeys (WebAuthn registration pass-through) --------------------------------------------
 
@@ -536,4 +572,12 @@ class User:
         self._check()
         from .identity import IdentityCredentials
 
-        return IdentityCredentials(self, identity_pool_id)
+        parts = self._parts
+        return IdentityCredentials(
+            self.tokens,
+            identity_pool_id,
+            caller=parts.caller,
+            pool_id=parts.client.pool_id,
+            region=parts.region,
+            now=parts.now,
+        )

@@ -32,8 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiocognito
-from aiocognito import TokenSet, User, UserPool
-from aiocognito.core.flows import Env
+from aiocognito import TokenSet, UserPool
 from aiocognito.token_store import MemoryTokenStore, SessionRecord
 from benchmarks._util import command_line, machine_lines, markdown_table
 
@@ -69,8 +68,8 @@ async def _cache_hit(batches: int, calls: int) -> tuple[list[float], TokenSet]:
     async with UserPool(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:9/") as pool:
         assert isinstance(pool.token_store, MemoryTokenStore)
         tokens = TokenSet.from_result(_fresh_result(time.time()), now=time.time())
-        await pool.token_store.put(pool._store_key("bench-user"), SessionRecord(tokens=tokens))
-        user = User(pool, "bench-user", tokens)
+        await pool.token_store.put(pool.sessions.key("bench-user"), SessionRecord(tokens=tokens))
+        user = pool.user_from_tokens("bench-user", tokens)
         for _ in range(calls):  # warm-up
             await user.tokens()
         per_call: list[float] = []
@@ -127,13 +126,17 @@ async def _single_flight(callers: int) -> dict[str, Any]:
         pool_id = await server.create_pool()
         client = await server.create_client(pool_id)
         await server.create_user(pool_id, "alice", "Passw0rd!")
-        async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url) as pool:
+        ahead = 0.0
+        pool = UserPool(
+            pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=lambda: time.time() + ahead
+        )
+        async with pool:
             step = await pool.sign_in("alice", "Passw0rd!")
             assert step.user is not None
             user = step.user
             old = user.current_tokens
             # The client's clock an hour and more ahead: the tokens are expired for every caller.
-            pool._env = Env(now=lambda: time.time() + 3700, random_bytes=secrets.token_bytes)
+            ahead = 3700.0
             start = time.perf_counter()
             results = await asyncio.gather(*(user.tokens() for _ in range(callers)))
             elapsed = time.perf_counter() - start

@@ -8,11 +8,6 @@ fleet's next slot in its category before it is sent. A throttled request (``TooM
 slows every copy down for a while. When the next slot is further away than a web request should wait, the
 route answers 503 with ``Retry-After`` instead of queueing.
 
-.. note::
-    ``UserPool(..., rate_limits=...)`` is the pool side of issue 17: it is wired into the pool after the
-    pool's restructuring (issue 12) lands, and this example is written against that API. The limiter, the
-    quota table (``aiocognito.limits``) and ``bulk-sign-in --redis --shard`` work today.
-
 Run it (Redis URL in the environment, never on the command line)::
 
     REDIS_URL=redis://:PASSWORD@redis.internal:6379/0 COGNITO_POOL_ID=us-east-1_AbC123 \\

@@ -143,6 +143,7 @@ class Exchange:
         upstream_status: the upstream's status, when it was forwarded and answered.
         client_status: the status the client was sent, or was to be sent after a delay (``None``: the
             connection was dropped).
+        arrived_at: when the request arrived (the loop's monotonic clock, seconds).
     """
 
     seq: int
@@ -154,6 +155,7 @@ class Exchange:
     forwarded: bool
     upstream_status: int | None
     client_status: int | None
+    arrived_at: float = 0.0
 
     def json(self) -> object:
         """The body as JSON (``None`` if it is not JSON)."""
@@ -347,6 +349,7 @@ class FaultProxy:
     async def _exchange(self, request: _Request, writer: asyncio.StreamWriter) -> bool:
         seq = self._arrivals
         self._arrivals += 1
+        arrived_at = asyncio.get_running_loop().time()
         operation = request.operation
         fault = self._fault_for(operation)
         forwarded = False
@@ -369,6 +372,7 @@ class FaultProxy:
                     forwarded=forwarded,
                     upstream_status=upstream[0] if upstream is not None else None,
                     client_status=sent_status,
+                    arrived_at=arrived_at,
                 )
             )
 

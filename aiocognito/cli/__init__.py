@@ -327,7 +327,8 @@ async def _serve_local_async(args: argparse.Namespace, stop: _Stop) -> int:
     try:
         loop.add_signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
         handled = True
-    except (NotImplementedError, RuntimeError, ValueError):  # no signal handlers here (not the main thread)
+    # No signal handlers here: not the main thread, or Windows (which raises a RuntimeError subclass).
+    except (RuntimeError, ValueError):
         handled = False
     try:
         try:
@@ -562,7 +563,7 @@ def _run(coro: Coroutine[Any, Any, _T], *, on_interrupt: Callable[[], None] | No
     try:
         loop.add_signal_handler(signal.SIGINT, on_sigint)
         taken = True
-    except (NotImplementedError, RuntimeError, ValueError):
+    except (RuntimeError, ValueError):  # Windows raises a RuntimeError subclass
         taken = False
     try:
         try:

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from ..bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult, TokenBucket
+from ..bulk import DEFAULT_CONCURRENCY, DEFAULT_RATE, SignInResult
 from ..core.flows import AuthFlow
 from ..core.safe_json import is_valid_text
 from ..errors import CognitoError
-from ..limits import RedisRateLimiter
+from ..limits import RateLimiter, RedisRateLimiter
 from ..pool import ENDPOINT_ENV, UserPool
 from .common import (
     EXIT_FAILED,
@@ -465,33 +465,6 @@ class _Runner(Protocol):
     ) -> int: ...
 
 
-class _SharedRate(TokenBucket):
-    """Hands a :class:`~aiocognito.RedisRateLimiter` to ``sign_in_many``, which takes a float or a
-    :class:`~aiocognito.bulk.TokenBucket` as ``rate``: each of its calls goes to the shared limiter.
-
-    Once ``sign_in_many`` takes any :class:`~aiocognito.limits.RateLimiter`, pass the limiter itself.
-    """
-
-    def __init__(self, limiter: RedisRateLimiter) -> None:
-        super().__init__(limiter.rate, limiter.capacity)
-        self._limiter = limiter
-
-    def __repr__(self) -> str:
-        return repr(self._limiter)
-
-    def reserve(self) -> float:
-        raise TypeError("a shared rate is reserved in Redis: use acquire()")
-
-    async def acquire(self) -> None:
-        await self._limiter.acquire()
-
-    def slow_down(self) -> None:
-        self._limiter.slow_down()
-
-    def recover(self) -> None:
-        self._limiter.recover()
-
-
 def _limiter(args: argparse.Namespace) -> RedisRateLimiter | None:
     """The shared limiter of ``--redis`` (or ``$AIOCOGNITO_REDIS_URL``), or ``None``.
 
@@ -645,7 +618,7 @@ async def _consume(
     # The CSV is read and the lines written through buffered files: a read or write that waits for the
     # disk is rare and short, and nothing else shares this loop.
     started = time.monotonic()
-    rate: float | TokenBucket | None = args.rate if state.limiter is None else _SharedRate(state.limiter)
+    rate: float | RateLimiter | None = args.rate if state.limiter is None else state.limiter
     results = pool.sign_in_many(
         _users(args.users, args.shard), concurrency=args.concurrency, rate=rate, flow=args.flow
     )

@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from ..user import User
 
 __all__ = [
+    "STEP_OF_CHALLENGE",
     "CodeDelivery",
     "NewPassword",
+    "Responder",
     "SignInStep",
     "StepDataError",
     "StepName",
@@ -66,7 +68,8 @@ class StepName(str, Enum):
         return self.value
 
 
-_STEP_OF_CHALLENGE = {
+#: Amplify v6's step name for each Cognito challenge (and each ``LOCAL_*`` one) a sign-in can meet.
+STEP_OF_CHALLENGE: Mapping[str, StepName] = {
     "SMS_MFA": StepName.CONFIRM_SIGN_IN_WITH_SMS_CODE,
     "SMS_OTP": StepName.CONFIRM_SIGN_IN_WITH_SMS_CODE,
     "SOFTWARE_TOKEN_MFA": StepName.CONFIRM_SIGN_IN_WITH_TOTP_CODE,
@@ -110,8 +113,10 @@ class NewPassword:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-class _Responder(Protocol):
-    async def _answer(self, step: SignInStep, answer: Answer) -> SignInStep: ...
+class Responder(Protocol):
+    """What answers a step: the pool's sign-in service (a step only holds it, to send the answer back)."""
+
+    async def answer(self, step: SignInStep, answer: Answer) -> SignInStep: ...
 
 
 def _json_object(value: Any, step: str, name: str) -> dict[str, Any]:
@@ -166,18 +171,18 @@ class SignInStep:
     error: ServiceError | None = None
     device_remembered: bool = False
     _challenge: Challenge | None = field(default=None, repr=False, compare=False)
-    _responder: _Responder | None = field(default=None, repr=False, compare=False)
+    _responder: Responder | None = field(default=None, repr=False, compare=False)
 
     # --- building ---------------------------------------------------------------------------------
 
     @classmethod
     def from_challenge(
-        cls, challenge: Challenge, *, expires_at: float | None, responder: _Responder | None
+        cls, challenge: Challenge, *, expires_at: float | None, responder: Responder | None
     ) -> SignInStep:
         """The step a caller sees for a challenge."""
         name = challenge.challenge_name
         params = challenge.parameters
-        step_name = _STEP_OF_CHALLENGE[name]
+        step_name = STEP_OF_CHALLENGE[name]
         fields: dict[str, Any] = {}
         destination = params.get("CODE_DELIVERY_DESTINATION")
         medium = params.get("CODE_DELIVERY_DELIVERY_MEDIUM")
@@ -218,6 +223,11 @@ class SignInStep:
             **fields,
         )
 
+    @property
+    def pending_challenge(self) -> Challenge | None:
+        """The challenge this step answers (``None`` on ``DONE``, ``CONFIRM_SIGN_UP``, ``RESET_PASSWORD``)."""
+        return self._challenge
+
     # --- answering --------------------------------------------------------------------------------
 
     async def respond(
@@ -248,7 +258,7 @@ class SignInStep:
             answer = answer.password
         if not isinstance(answer, str):
             raise TypeError("answer must be a str or a NewPassword")
-        return await self._responder._answer(
+        return await self._responder.answer(
             self,
             Answer(
                 answer,
@@ -348,7 +358,7 @@ def _step_text(value: Any, name: str, max_chars: int = MAX_NAME_CHARS, *, option
 def _challenge_from(loaded: dict[str, Any]) -> tuple[Challenge, float | None]:
     """The challenge of :meth:`SignInStep.to_json`'s form, every value checked."""
     challenge_name = loaded["challenge"]
-    if not isinstance(challenge_name, str) or challenge_name not in _STEP_OF_CHALLENGE:
+    if not isinstance(challenge_name, str) or challenge_name not in STEP_OF_CHALLENGE:
         raise StepDataError("unknown challenge in step data")
     username = _step_text(loaded["username"], "username")
     session = _step_text(loaded["session"], "session", MAX_SESSION_CHARS, optional=True)

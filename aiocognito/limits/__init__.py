@@ -1,7 +1,7 @@
 """Rate limits: one process's or a whole fleet's share of Cognito's request quotas.
 
 - :class:`RateLimiter`: what every limiter is (``acquire``, ``slow_down``, ``recover``);
-  :class:`aiocognito.bulk.TokenBucket` is the one-process limiter.
+  :class:`TokenBucket` (also :class:`aiocognito.bulk.TokenBucket`) is the one-process limiter.
 - :class:`RedisRateLimiter`: one rate shared through Redis by every process and machine using the same
   name (:mod:`aiocognito.limits.redis`).
 - :func:`category_of` and :data:`QUOTA_CATEGORIES`: which of Cognito's quota categories an operation
@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from .bucket import TokenBucket
 from .categories import (
     QUOTA_CATEGORIES,
     QUOTA_SOURCE,
@@ -33,5 +34,6 @@ __all__ = [
     "RateLimiterError",
     "RedisRateLimiter",
     "Reservation",
+    "TokenBucket",
     "category_of",
 ]

@@ -102,7 +102,7 @@ class FileTokenStore(StoreBase):
 
     Raises:
         ValueError: a too short ``encryption_key`` or a bad ``lock_timeout``.
-        NotImplementedError: on Windows.
+        TokenStoreError: on Windows (no POSIX file locking).
     """
 
     __slots__ = (
@@ -125,7 +125,9 @@ class FileTokenStore(StoreBase):
         lock_timeout: float = 30.0,
     ) -> None:
         if sys.platform == "win32":  # pragma: no cover - fcntl.flock is POSIX
-            raise NotImplementedError("FileTokenStore needs fcntl.flock (POSIX)")
+            raise TokenStoreError(
+                "FileTokenStore needs POSIX file locking (fcntl.flock), which Windows lacks"
+            )
         self._path = Path(path).absolute()
         self._write_lock_path = self._path.with_name(self._path.name + ".lock")
         self._lock_dir = self._path.with_name(self._path.name + ".locks")

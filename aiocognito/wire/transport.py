@@ -43,12 +43,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
 
 from .._version import __version__
-from ..errors import TransportError
+from ..errors import ServiceError, TransportError
 from .replies import AttemptFailed, Reply, header_text, is_json_syntax_error, parse_reply, read_body
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_MAX_REPLY_BYTES",
     "USER_AGENT",
     "AttemptFailed",
+    "Pacer",
     "Reply",
     "RetryPolicy",
     "Timeouts",
@@ -77,6 +78,21 @@ _CONTENT_TYPE = "application/x-amz-json-1.1"
 
 #: Signs one request: (url, headers, body) -> headers to send. Provided by :mod:`aiocognito.signing`.
 SignHook = Callable[[str, dict[str, str], bytes], Awaitable[dict[str, str]]]
+
+
+class Pacer(Protocol):
+    """Paces the attempts of a request (a rate limiter: :class:`aiocognito.limits.RateLimiter`).
+
+    ``acquire`` is awaited before every attempt, retries included; a throttled attempt calls
+    ``slow_down``, a reply that is not throttling ``recover``.
+    """
+
+    async def acquire(self) -> None: ...
+
+    def slow_down(self) -> None: ...
+
+    def recover(self) -> None: ...
+
 
 _T = TypeVar("_T")
 
@@ -265,6 +281,7 @@ class Transport:
         repeatable: bool,
         sign: SignHook | None = None,
         max_reply_bytes: int | None = None,
+        pace: Pacer | None = None,
     ) -> dict[str, Any]:
         """POST one AWS JSON 1.1 call and return its reply as a dict.
 
@@ -276,6 +293,7 @@ class Transport:
             repeatable: whether the operation may be repeated after it reached the service.
             sign: adds SigV4 headers, for operations that need them.
             max_reply_bytes: the cap on the reply (default: the transport's).
+            pace: waited for before each attempt (a rate limiter).
 
         Raises:
             ServiceError: the service answered with an error (its own subclass per code).
@@ -301,6 +319,7 @@ class Transport:
             parse=parse_reply,
             sign=sign,
             max_reply_bytes=max_reply_bytes,
+            pace=pace,
         )
 
     async def request(
@@ -315,6 +334,7 @@ class Transport:
         parse: ReplyParser[_T],
         sign: SignHook | None = None,
         max_reply_bytes: int | None = None,
+        pace: Pacer | None = None,
     ) -> _T:
         """Send one request with the retry rules and return what ``parse`` makes of the reply.
 
@@ -329,11 +349,13 @@ class Transport:
             parse: ``(operation, reply) -> result``.
             sign: adds headers (SigV4) to each attempt.
             max_reply_bytes: the cap on the reply (default: the transport's).
+            pace: awaited before each attempt; told about throttling (see :class:`Pacer`).
 
         Raises:
             TransportError: no usable reply (connection, timeout, a redirect, a reply over the cap, an
                 unknown or corrupt ``Content-Encoding``).
-            Exception: whatever ``parse`` raises (other than :class:`AttemptFailed`).
+            Exception: whatever ``parse`` raises (other than :class:`AttemptFailed`), or ``pace``'s
+                ``acquire`` (a :class:`~aiocognito.limits.RateLimiterError`: nothing is sent).
         """
         limit = self.max_reply_bytes if max_reply_bytes is None else max_reply_bytes
         retry = self._retry
@@ -345,13 +367,17 @@ class Transport:
             if last is not None and self._clock() >= deadline:
                 # The wait overran the budget (a busy loop): the caller learns what really failed.
                 raise last.error from last.__cause__
+            if pace is not None:
+                await pace.acquire()
             try:
                 send_headers = headers if sign is None else await sign(url, dict(headers), body or b"")
                 reply = await self._attempt(
                     method, url, send_headers, body, operation, attempt, deadline, limit
                 )
-                return parse(operation, reply)
+                result = parse(operation, reply)
             except AttemptFailed as failure:
+                if pace is not None and failure.throttled:
+                    pace.slow_down()
                 may_repeat = failure.throttled or not failure.sent or repeatable
                 wait = retry.backoff(attempt, self._rng)
                 if not may_repeat or attempt >= retry.max_attempts or self._clock() + wait >= deadline:
@@ -359,6 +385,14 @@ class Transport:
                 _log.debug("%s: retrying in %.3f s after %s", operation, wait, type(failure.error).__name__)
                 last = failure
                 await asyncio.sleep(wait)
+                continue
+            except ServiceError as error:
+                if pace is not None and error.throttling:
+                    pace.slow_down()
+                raise
+            if pace is not None:
+                pace.recover()
+            return result
 
     async def _attempt(
         self,

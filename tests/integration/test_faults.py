@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -40,7 +39,6 @@ from fault_proxy import FAULT_KINDS, Exchange, FaultPlan, FaultProxy
 
 import aiocognito
 from aiocognito import RetryPolicy, Timeouts, TokenSet, TokenVerifier, User, UserPool
-from aiocognito.core.flows import Env
 from aiocognito.testing import LocalUserPool
 
 pytestmark = pytest.mark.integration
@@ -70,11 +68,6 @@ class Clock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
-
-
-def with_clock(pool: UserPool, clock: Clock) -> UserPool:
-    pool._env = Env(now=clock, random_bytes=secrets.token_bytes)
-    return pool
 
 
 def passing(error: aiocognito.CognitoError) -> bool:
@@ -155,7 +148,7 @@ class Campaign:
         ):
             figures.wrong_tokens += 1
             figures.unexpected.append(f"{session.username}: tokens of another user or sign-in")
-        record = await session.pool.token_store.get(session.pool._store_key(session.username))
+        record = await session.pool.token_store.get(session.pool.sessions.key(session.username))
         if record is None or record.tokens != tokens:
             figures.lost_tokens += 1
             figures.unexpected.append(f"{session.username}: the store does not hold the new tokens")
@@ -296,8 +289,9 @@ async def test_sign_ins_and_refreshes_survive_injected_faults(rotation: bool) ->
                     endpoint_url=proxy.endpoint_url,
                     timeouts=CLIENT_TIMEOUTS,
                     retry=CLIENT_RETRY,
+                    clock=clock,
                 )
-                pools.append(await stack.enter_async_context(with_clock(pool, clock)))
+                pools.append(await stack.enter_async_context(pool))
             sessions = []
             for index in range(USERS):
                 username = f"user-{index:05d}"
@@ -342,7 +336,7 @@ async def test_sign_ins_and_refreshes_survive_injected_faults(rotation: bool) ->
                     attributes = await session.user.get_attributes()
                     if attributes.get("sub") != session.sub:
                         figures.wrong_tokens += 1
-            figures.refresh_operations_at_end = [pool._refresher.operation for pool in pools]
+            figures.refresh_operations_at_end = [pool.refresher.operation for pool in pools]
             attempts = password_attempts(proxy.exchanges)
     figures.seconds = round(time.perf_counter() - started, 1)
     figures.password_attempts = len(attempts)
@@ -393,15 +387,15 @@ async def signed_in(pool: UserPool, username: str = "alice", password: str = PAS
 
 
 def client_pool(pool_id: str, client_id: str, endpoint_url: str, clock: Clock, **kwargs: Any) -> UserPool:
-    pool = UserPool(
+    return UserPool(
         pool_id,
         client_id,
         endpoint_url=endpoint_url,
         timeouts=CLIENT_TIMEOUTS,
         retry=RetryPolicy(max_attempts=1),
+        clock=clock,
         **kwargs,
     )
-    return with_clock(pool, clock)
 
 
 def refresh_flows(proxy: FaultProxy) -> list[dict[str, Any]]:
@@ -433,7 +427,7 @@ async def test_one_passing_fault_on_get_tokens_keeps_a_rotating_session(
         else:
             assert await user.tokens() is first  # still valid: kept in use
         assert not user.signed_out
-        record = await pool.token_store.get(pool._store_key("alice"))
+        record = await pool.token_store.get(pool.sessions.key("alice"))
         assert record is not None and record.tokens == first  # the session and its refresh token
         # An HTML page may mean "no such operation": REFRESH_TOKEN_AUTH was tried, refused, and forgotten.
         assert len(refresh_flows(proxy)) == (1 if fault.startswith("html") else 0)
@@ -446,7 +440,7 @@ async def test_one_passing_fault_on_get_tokens_keeps_a_rotating_session(
         assert (await user.get_attributes())["sub"] == first.sub
         clock.offset += 3700.0
         assert (await user.tokens()).refresh_token not in (None, first.refresh_token, fresh.refresh_token)
-        assert pool._refresher.operation == GET_TOKENS
+        assert pool.refresher.operation == GET_TOKENS
 
 
 async def test_after_the_grace_period_a_lost_rotation_ends_the_session() -> None:
@@ -492,7 +486,7 @@ async def test_html_500_after_get_tokens_worked_never_falls_back(
                 await user.tokens()
         assert refresh_flows(proxy) == []  # never tried: the server knows the operation
         await user.tokens()
-        assert pool._refresher.operation == GET_TOKENS
+        assert pool.refresher.operation == GET_TOKENS
         assert not user.signed_out
 
 

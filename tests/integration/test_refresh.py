@@ -5,15 +5,14 @@
 - ministack: GetTokensFromRefreshToken, REFRESH_TOKEN_AUTH with SECRET_HASH, revoked refresh tokens;
 - moto: no GetTokensFromRefreshToken (an HTML 500), so the fallback to REFRESH_TOKEN_AUTH runs.
 
-The client's clock is moved forward (``pool._env``) to make the tokens stale; the servers keep real time,
-and the clock drift measured at issue keeps the refreshed tokens fresh.
+The client's clock (``UserPool(clock=...)``) is moved forward to make the tokens stale; the servers keep
+real time, and the clock drift measured at issue keeps the refreshed tokens fresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,7 +23,6 @@ import servers
 
 import aiocognito
 from aiocognito import RetryPolicy, User, UserPool
-from aiocognito.core.flows import Env
 from aiocognito.testing import LocalUserPool
 from aiocognito.testing.faults import Fault
 from aiocognito.token_store import FileTokenStore, MemoryTokenStore
@@ -74,11 +72,6 @@ async def server() -> AsyncIterator[Server]:
         yield Server(local)
 
 
-def with_clock(pool: UserPool, clock: Clock) -> UserPool:
-    pool._env = Env(now=clock, random_bytes=secrets.token_bytes)
-    return pool
-
-
 async def signed_in(pool: UserPool, username: str, password: str = PASSWORD) -> User:
     step = await pool.sign_in(username, password)
     assert step.name == "DONE" and step.user is not None
@@ -93,9 +86,7 @@ async def test_a_thousand_callers_on_an_expired_token_make_one_request(server: S
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
     clock = Clock()
-    async with with_clock(
-        UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url), clock
-    ) as pool:
+    async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
         user = await signed_in(pool, "alice")
         old = user.current_tokens
         clock.offset = 3700.0  # expired by an hour and more
@@ -121,12 +112,8 @@ async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
     clock = Clock()
     kwargs: dict[str, Any] = {"endpoint_url": server.endpoint_url}
     async with (
-        with_clock(
-            UserPool(pool_id, client.client_id, token_store=FileTokenStore(path), **kwargs), clock
-        ) as a,
-        with_clock(
-            UserPool(pool_id, client.client_id, token_store=FileTokenStore(path), **kwargs), clock
-        ) as b,
+        UserPool(pool_id, client.client_id, token_store=FileTokenStore(path), **kwargs, clock=clock) as a,
+        UserPool(pool_id, client.client_id, token_store=FileTokenStore(path), **kwargs, clock=clock) as b,
     ):
         user_a = await signed_in(a, "alice")
         user_b = await b.current_user()  # "another process" reading the same file
@@ -142,9 +129,9 @@ async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
         assert await user_b.get_attributes()
 
     # A pool object that never sees the successor (its own store) has a dead token: reuse is detected.
-    lonely = with_clock(UserPool(pool_id, client.client_id, token_store=MemoryTokenStore(), **kwargs), clock)
+    lonely = UserPool(pool_id, client.client_id, token_store=MemoryTokenStore(), **kwargs, clock=clock)
     async with lonely:
-        stale = User(lonely, "alice", first)
+        stale = lonely.user_from_tokens("alice", first)
         with pytest.raises(aiocognito.SignedOutError) as caught:
             await stale.tokens()
     assert isinstance(caught.value.__cause__, aiocognito.RefreshTokenReuseError)
@@ -157,9 +144,13 @@ async def test_transient_failures_keep_the_session(server: Server) -> None:
     await server.local.create_user(pool_id, "alice", PASSWORD)
     clock = Clock()
     pool = UserPool(
-        pool_id, client.client_id, endpoint_url=server.endpoint_url, retry=RetryPolicy(max_attempts=1)
+        pool_id,
+        client.client_id,
+        endpoint_url=server.endpoint_url,
+        retry=RetryPolicy(max_attempts=1),
+        clock=clock,
     )
-    async with with_clock(pool, clock):
+    async with pool:
         user = await signed_in(pool, "alice")
         old = user.current_tokens
         server.faults[GET_TOKENS] = Fault("InternalErrorException", "An internal error occurred.", status=500)
@@ -182,9 +173,7 @@ async def test_revoked_refresh_token_ends_the_session(server: Server) -> None:
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
     clock = Clock()
-    async with with_clock(
-        UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url), clock
-    ) as pool:
+    async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
         phone = await signed_in(pool, "alice")
         laptop = await signed_in(pool, "alice")
         await laptop.global_sign_out()
@@ -201,14 +190,18 @@ async def test_secret_hash_uses_the_internal_username_not_the_email(server: Serv
     internal = await server.local.create_user(pool_id, "alice@example.com", PASSWORD)
     clock = Clock()
     pool = UserPool(
-        pool_id, client.client_id, client_secret=client.client_secret, endpoint_url=server.endpoint_url
+        pool_id,
+        client.client_id,
+        client_secret=client.client_secret,
+        endpoint_url=server.endpoint_url,
+        clock=clock,
     )
-    async with with_clock(pool, clock):
+    async with pool:
         user = await signed_in(pool, "alice@example.com")
         assert user.username == internal != "alice@example.com"
         clock.offset = 3700.0
         await user.tokens()  # GetTokensFromRefreshToken with ClientSecret
-        pool._refresher.operation = "REFRESH_TOKEN_AUTH"  # as after a fallback
+        pool.refresher.operation = "REFRESH_TOKEN_AUTH"  # as after a fallback
         clock.offset += 3700.0
         await user.tokens()  # InitiateAuth with SECRET_HASH over the internal username
         assert server.counts[GET_TOKENS] == 1
@@ -234,9 +227,7 @@ async def test_remembered_device_key_is_sent(server: Server) -> None:
 
     server.local._invoke = spy  # type: ignore[method-assign]
     clock = Clock()
-    async with with_clock(
-        UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url), clock
-    ) as pool:
+    async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
         user = await signed_in(pool, "alice")
         assert user.device is not None
         clock.offset = 3700.0
@@ -255,15 +246,17 @@ async def test_ministack_refresh_both_operations(ministack_endpoint: str, secret
     )
     user = servers.create_confirmed_user(pc, "bob@example.com", email="bob@example.com")
     clock = Clock()
-    pool = UserPool(pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url)
-    async with with_clock(pool, clock):
+    pool = UserPool(
+        pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url, clock=clock
+    )
+    async with pool:
         signed = await signed_in(pool, "bob@example.com", user.password)
         first = signed.current_tokens
         clock.offset = 3700.0
         refreshed = await signed.tokens()  # GetTokensFromRefreshToken
         assert refreshed.access_token != first.access_token
-        assert pool._refresher.operation == GET_TOKENS
-        pool._refresher.operation = "REFRESH_TOKEN_AUTH"
+        assert pool.refresher.operation == GET_TOKENS
+        pool.refresher.operation = "REFRESH_TOKEN_AUTH"
         clock.offset += 3700.0
         again = await signed.tokens()  # SECRET_HASH over the owner's internal name, not the e-mail
         assert again.access_token not in (first.access_token, refreshed.access_token)
@@ -274,7 +267,7 @@ async def test_ministack_revoked_token_is_refused(ministack_endpoint: str) -> No
     pc = servers.create_pool_and_client(ministack_endpoint)
     user = servers.create_confirmed_user(pc)
     clock = Clock()
-    async with with_clock(UserPool(pc.pool_id, pc.client_id, endpoint_url=pc.endpoint_url), clock) as pool:
+    async with UserPool(pc.pool_id, pc.client_id, endpoint_url=pc.endpoint_url, clock=clock) as pool:
         signed = await signed_in(pool, user.username, user.password)
         tokens = signed.current_tokens
         await pool.call("RevokeToken", {"Token": tokens.refresh_token, "ClientId": pc.client_id})
@@ -292,13 +285,15 @@ async def test_moto_falls_back_to_refresh_token_auth_and_remembers(moto_endpoint
     pc = servers.create_pool_and_client(moto_endpoint, generate_secret=True)
     user = servers.create_confirmed_user(pc)
     clock = Clock()
-    pool = UserPool(pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url)
-    async with with_clock(pool, clock):
+    pool = UserPool(
+        pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url, clock=clock
+    )
+    async with pool:
         signed = await signed_in(pool, user.username, user.password)
         first = signed.current_tokens
         clock.offset = 3700.0
         refreshed = await signed.tokens()
-        assert pool._refresher.operation == "REFRESH_TOKEN_AUTH"
+        assert pool.refresher.operation == "REFRESH_TOKEN_AUTH"
         assert refreshed.access_token != first.access_token
         assert refreshed.refresh_token == first.refresh_token  # not rotated: kept
         clock.offset += 3700.0

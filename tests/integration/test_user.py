@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ import servers
 
 import aiocognito
 from aiocognito import User, UserPool
-from aiocognito.core.flows import Env
 from aiocognito.testing import AppClient, LocalUserPool
 from aiocognito.token_store import FileTokenStore, MemoryTokenStore
 
@@ -52,18 +50,34 @@ class Local:
     client: AppClient
 
     def pool(self, **kwargs: Any) -> UserPool:
-        return UserPool(
-            self.pool_id,
-            self.client.client_id,
-            client_secret=self.client.client_secret,
-            endpoint_url=self.server.endpoint_url,
+        options: dict[str, Any] = {
+            "client_secret": self.client.client_secret,
+            "endpoint_url": self.server.endpoint_url,
             **kwargs,
-        )
+        }
+        return UserPool(self.pool_id, self.client.client_id, **options)
 
     async def user(self, pool: UserPool, username: str = "alice", password: str = PASSWORD) -> User:
         step = await pool.sign_in(username, password)
         assert step.name == "DONE" and step.user is not None
         return step.user
+
+
+class Switch:
+    """A caller that sends each call through the pool the test points it at."""
+
+    target: UserPool | None = None
+
+    async def call(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        service: str = "cognito-idp",
+        max_reply_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        assert self.target is not None
+        return await self.target.call(operation, params, service=service, max_reply_bytes=max_reply_bytes)
 
 
 async def _local(**pool_kwargs: Any) -> AsyncIterator[Local]:
@@ -285,7 +299,9 @@ async def test_sign_out_revokes_the_refresh_token(local: Local) -> None:
     async with local.pool() as pool:
         user = await local.user(pool)
         assert "origin_jti" in user.current_tokens.access_claims
-        copy = User(pool, user.username, user.current_tokens)
+        # Another holder of the same tokens, an hour later by its clock.
+        later = local.pool(clock=lambda: time.time() + 3700)
+        copy = later.user_from_tokens(user.username, user.current_tokens)
         await user.sign_out()
         assert user.signed_out
         assert "signed out" in repr(user)
@@ -298,22 +314,27 @@ async def test_sign_out_revokes_the_refresh_token(local: Local) -> None:
         with pytest.raises(aiocognito.SignedOutError):
             await user.get_device("some-key")
         # The refresh token is dead at the server: another holder of it is refused.
-        pool._env = Env(now=lambda: time.time() + 3700, random_bytes=secrets.token_bytes)
-        with pytest.raises(aiocognito.SignedOutError, match="refused"):
-            await copy.tokens()
+        async with later:
+            with pytest.raises(aiocognito.SignedOutError, match="refused"):
+                await copy.tokens()
 
 
 async def test_sign_out_that_cannot_reach_the_server_can_be_tried_again(local: Local) -> None:
-    pool = local.pool(retry=aiocognito.RetryPolicy(max_attempts=1))
-    async with pool:
+    once = aiocognito.RetryPolicy(max_attempts=1)
+    switch = Switch()
+    async with (
+        local.pool(retry=once) as good,
+        local.pool(retry=once, endpoint_url="http://127.0.0.1:1/") as unreachable,  # nothing listens there
+        local.pool(caller=switch) as pool,
+    ):
+        switch.target = good
         user = await local.user(pool)
-        good_url = pool._urls["cognito-idp"]
-        pool._urls["cognito-idp"] = "http://127.0.0.1:1/"  # nothing listens there
+        switch.target = unreachable
         with pytest.raises(aiocognito.TransportError):
             await user.sign_out()
         assert not user.signed_out
         assert await pool.current_user() is not None
-        pool._urls["cognito-idp"] = good_url
+        switch.target = good
         await user.sign_out()
         assert user.signed_out
 
@@ -323,9 +344,14 @@ async def test_sign_out_refused_by_the_server_still_signs_out_here(local: Local)
         "UpdateUserPoolClient",
         {"UserPoolId": local.pool_id, "ClientId": local.client.client_id, "EnableTokenRevocation": True},
     )
-    async with local.pool() as pool:
-        user = await local.user(pool)
-        pool._client = type(pool._client)(pool.pool_id, pool.client_id, "not-the-secret" * 3)
+    store = aiocognito.MemoryTokenStore()
+    async with (
+        local.pool(token_store=store) as pool,
+        local.pool(token_store=store, client_secret="not-the-secret" * 3) as wrong,
+    ):
+        signed_in = await local.user(pool)
+        # The same session, held by a pool with a wrong secret: RevokeToken is refused.
+        user = wrong.user_from_tokens(signed_in.username, signed_in.current_tokens)
         with pytest.raises(aiocognito.UnauthorizedError):
             await user.sign_out()
         assert user.signed_out
@@ -349,7 +375,7 @@ async def test_delete_user(local: Local) -> None:
         await user.delete()
         with pytest.raises(aiocognito.SignedOutError, match="deleted"):
             await user.get_attributes()
-        assert await pool.token_store.get(pool._store_key("alice")) is None
+        assert await pool.token_store.get(pool.sessions.key("alice")) is None
         with pytest.raises(aiocognito.UserNotFoundError):
             await pool.sign_in("alice", PASSWORD)
 
@@ -411,7 +437,7 @@ async def _identity_pool(local: Local) -> str:
 
 async def test_aws_credentials(local: Local) -> None:
     identity_pool_id = await _identity_pool(local)
-    async with local.pool() as pool:
+    async with local.pool(clock=lambda: time.time() + local.clock.offset) as pool:
         user = await local.user(pool)
         creds = user.aws_credentials(identity_pool_id)
         first = await creds.get()
@@ -438,7 +464,6 @@ async def test_aws_credentials(local: Local) -> None:
         sync = await creds.for_botocore()
         later = 3000.0
         local.clock.offset = later
-        pool._env = Env(now=lambda: time.time() + later, random_bytes=secrets.token_bytes)
         sync._time_fetcher = lambda: (
             datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=later)
         )
@@ -517,7 +542,7 @@ async def test_ministack_user_lifecycle(ministack_endpoint: str) -> None:
         assert step.name == "CONFIRM_SIGN_IN_WITH_TOTP_CODE"
         step = await step.respond(servers.totp_now(token.secret))
         assert step.user is not None
-        other = User(pool, step.user.username, step.user.current_tokens)
+        other = pool.user_from_tokens(step.user.username, step.user.current_tokens)
         await step.user.global_sign_out()
         with pytest.raises(aiocognito.NotAuthorizedError, match="revoked"):
             await other.get_attributes()
@@ -566,7 +591,7 @@ async def test_moto_account_operations(moto_endpoint: str) -> None:
         with pytest.raises(aiocognito.NotAuthorizedError):
             await user.change_password("wrong-Passw0rd!", NEW_PASSWORD)
         await user.change_password(PASSWORD, NEW_PASSWORD)
-        other = User(pool, user.username, user.current_tokens)
+        other = pool.user_from_tokens(user.username, user.current_tokens)
         await user.global_sign_out()
         with pytest.raises(aiocognito.NotAuthorizedError):
             await other.get_attributes()

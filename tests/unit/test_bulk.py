@@ -58,14 +58,15 @@ class ScriptedPool:
     """A UserPool whose calls are answered by a script: no HTTP at all."""
 
     def __init__(self, throttle_first: int = 0) -> None:
-        self.pool = aiocognito.UserPool("us-east-1_Bulk", "client")
+        self.pool = aiocognito.UserPool("us-east-1_Bulk", "client", caller=self)
         self.throttle_left = throttle_first
         self.calls = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.pool.call = self.call  # type: ignore[method-assign]
 
-    async def call(self, operation: str, params: Any, *, service: str = "cognito-idp") -> dict[str, Any]:
+    async def call(
+        self, operation: str, params: Any, *, service: str = "cognito-idp", max_reply_bytes: int | None = None
+    ) -> dict[str, Any]:
         self.calls += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -282,3 +283,37 @@ async def test_pool_method_delegates() -> None:
         scripted.pool.sign_in_many([("alice", "right")], rate=None, flow="USER_PASSWORD_AUTH", workers=0)
     )
     assert [r.username for r in results] == ["alice"]
+
+
+class CountingLimiter:
+    """Any RateLimiter (not a TokenBucket): what sign_in_many asks of it."""
+
+    def __init__(self) -> None:
+        self.acquired = self.slowed = self.recovered = 0
+
+    async def acquire(self) -> None:
+        self.acquired += 1
+
+    def slow_down(self) -> None:
+        self.slowed += 1
+
+    def recover(self) -> None:
+        self.recovered += 1
+
+
+async def test_any_rate_limiter_is_acquired_once_per_sign_in() -> None:
+    scripted = ScriptedPool(throttle_first=2)
+    limiter = CountingLimiter()
+    users = [(f"u{i}", "right") for i in range(5)]
+    results = await _all(
+        sign_in_many(scripted.pool, users, rate=limiter, flow="USER_PASSWORD_AUTH", workers=0)
+    )
+    assert all(r.ok for r in results)
+    # Five starts, plus a start again after each throttled reply (the script has no transport to retry).
+    assert (limiter.acquired, limiter.slowed, limiter.recovered) == (7, 2, 5)
+
+
+async def test_a_rate_that_is_no_limiter_is_a_type_error() -> None:
+    scripted = ScriptedPool()
+    with pytest.raises(TypeError, match="RateLimiter"):
+        await _all(sign_in_many(scripted.pool, [("a", "b")], rate="fast"))  # type: ignore[arg-type]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 import aiocognito
 from aiocognito import DeviceCredentials, TokenSet, User, UserPool
 from aiocognito.core import srp
-from aiocognito.core.flows import Env
 from aiocognito.token_store import MemoryTokenStore, SessionRecord, StoreKey
 
 POOL_ID = "us-east-1_Scripted1"
@@ -65,12 +63,16 @@ class ScriptedPool(UserPool):
     """A pool whose calls are answered by a script of (operation, check, reply or exception or callable)."""
 
     def __init__(self, script: list[tuple[str, Check | None, Any]], clock: Clock, **kwargs: Any) -> None:
-        super().__init__(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", **kwargs)
+        # The pool is its own caller: the refresher's calls come to the script.
+        super().__init__(
+            POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", clock=clock, caller=self, **kwargs
+        )
         self.script = list(script)
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._env = Env(now=clock, random_bytes=secrets.token_bytes)
 
-    async def call(self, operation: str, params: Any, *, service: str = "cognito-idp") -> dict[str, Any]:
+    async def call(
+        self, operation: str, params: Any, *, service: str = "cognito-idp", max_reply_bytes: int | None = None
+    ) -> dict[str, Any]:
         assert self.script, f"unexpected call {operation}"
         expected, check, answer = self.script.pop(0)
         assert operation == expected, (operation, expected)
@@ -90,8 +92,8 @@ async def signed_in(
 ) -> User:
     """A user signed in at ``iat`` with refresh token ``r0``, stored as the sign-in stores it."""
     tokens = TokenSet.from_result(result(iat, lifetime=lifetime, refresh="r0"), now=iat)
-    await pool.token_store.put(pool._store_key(SUB), SessionRecord(tokens=tokens, device=device))
-    return User(pool, SUB, tokens, device=device)
+    await pool.token_store.put(pool.sessions.key(SUB), SessionRecord(tokens=tokens, device=device))
+    return pool.user_from_tokens(SUB, tokens, device=device)
 
 
 def get_tokens(refresh: str | None = None, n: int = 1, at: float | None = None) -> Callable[[], Any]:
@@ -132,7 +134,7 @@ async def test_advisory_window_refreshes_and_stores() -> None:
     tokens = await user.tokens()
     assert number(tokens) == 1
     assert tokens.refresh_token == "r0"  # not rotated: the old one is kept
-    record = await pool.token_store.get(pool._store_key(SUB))
+    record = await pool.token_store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens == tokens
     assert await user.tokens() is tokens  # and then fresh again: no further call
 
@@ -152,7 +154,7 @@ async def test_clock_drift_is_measured_from_iat() -> None:
     pool = pool_with([("GetTokensFromRefreshToken", None, get_tokens(n=1, at=T0 + 60))])
     skew = 7200.0
     tokens = TokenSet.from_result(result(T0, refresh="r0"), now=T0 + skew)
-    user = User(pool, SUB, tokens)
+    user = pool.user_from_tokens(SUB, tokens)
     CLOCK.now = T0 + skew + 1000
     assert await user.tokens() is tokens
     assert tokens.seconds_left(now=CLOCK.now) == pytest.approx(2600)
@@ -195,7 +197,7 @@ async def test_expired_and_transient_failure_raises_and_keeps_the_session() -> N
     with pytest.raises(aiocognito.InternalErrorError):
         await user.tokens()
     assert not user.signed_out
-    record = await pool.token_store.get(pool._store_key(SUB))
+    record = await pool.token_store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens is not None  # the session is kept for the next try
     assert number(await user.tokens()) == 1
 
@@ -211,7 +213,7 @@ async def test_not_authorized_ends_the_session(expired: bool) -> None:
         await user.tokens()
     assert isinstance(caught.value.__cause__, aiocognito.NotAuthorizedError)
     assert user.signed_out
-    record = await pool.token_store.get(pool._store_key(SUB))
+    record = await pool.token_store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens is None and record.device == device  # device kept
     with pytest.raises(aiocognito.SignedOutError):
         await user.get_attributes()  # no call: the script is empty
@@ -248,7 +250,7 @@ async def test_a_thousand_callers_share_one_refresh() -> None:
     results = await asyncio.gather(*waiters)
     assert len(pool.calls) == 1
     assert {number(t) for t in results} == {1}
-    assert not pool._refresher._inflight
+    assert not pool.refresher.in_flight
 
 
 async def test_users_of_one_key_share_the_refresh_and_other_users_do_not() -> None:
@@ -260,7 +262,7 @@ async def test_users_of_one_key_share_the_refresh_and_other_users_do_not() -> No
 
     pool = pool_with([("GetTokensFromRefreshToken", None, slow)])
     user = await signed_in(pool)
-    twin = User(pool, SUB, user.current_tokens)
+    twin = pool.user_from_tokens(SUB, user.current_tokens)
     CLOCK.now = T0 + 3600 + 1
     both = [asyncio.create_task(user.tokens()), asyncio.create_task(twin.tokens())]
     await asyncio.sleep(0)
@@ -309,10 +311,10 @@ async def test_every_waiter_cancelled_still_stores_the_rotated_token() -> None:
     release.set()
     for _ in range(10):
         await asyncio.sleep(0)
-        if not pool._refresher._inflight:
+        if not pool.refresher.in_flight:
             break
-    assert not pool._refresher._inflight
-    record = await pool.token_store.get(pool._store_key(SUB))
+    assert not pool.refresher.in_flight
+    record = await pool.token_store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens is not None and record.tokens.refresh_token == "r1"
     # The user object picks them up from the store, with no second call.
     assert number(await user.tokens()) == 1
@@ -381,7 +383,7 @@ async def test_refreshed_elsewhere_is_picked_up_from_the_store() -> None:
     pool = pool_with([])
     user = await signed_in(pool)
     newer = TokenSet.from_result(result(T0 + 3500, refresh="r1", n=7), now=T0 + 3500)
-    await pool.token_store.put(pool._store_key(SUB), SessionRecord(tokens=newer))
+    await pool.token_store.put(pool.sessions.key(SUB), SessionRecord(tokens=newer))
     CLOCK.now = T0 + 3600 + 1
     assert number(await user.tokens()) == 7
 
@@ -407,7 +409,7 @@ async def test_reuse_with_a_successor_in_the_store_uses_it() -> None:
     CLOCK.now = T0 + 3600 + 1
     tokens = await user.tokens()
     assert (number(tokens), tokens.refresh_token) == (2, "r2")
-    record = await store.get(pool._store_key(SUB))
+    record = await store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens == tokens
 
 
@@ -508,7 +510,7 @@ async def test_failed_fallback_is_not_remembered() -> None:
 async def test_no_refresh_token_ends_the_session_once_expired() -> None:
     pool = pool_with([])
     tokens = TokenSet.from_result(result(T0), now=T0)
-    user = User(pool, SUB, tokens)
+    user = pool.user_from_tokens(SUB, tokens)
     CLOCK.now = T0 + 3601
     with pytest.raises(aiocognito.SignedOutError, match="no refresh token"):
         await user.tokens()
@@ -590,11 +592,11 @@ async def test_html_500_and_a_refused_fallback_keep_the_session(expired: bool) -
     else:
         assert number(await user.tokens()) == 0  # the still-valid tokens
     assert not user.signed_out
-    record = await pool.token_store.get(pool._store_key(SUB))
+    record = await pool.token_store.get(pool.sessions.key(SUB))
     assert record is not None and record.tokens is not None and record.tokens.refresh_token == "r0"
     tokens = await user.tokens()
     assert (number(tokens), tokens.refresh_token) == (1, "r1")
-    assert pool._refresher.operation == "GetTokensFromRefreshToken"
+    assert pool.refresher.operation == "GetTokensFromRefreshToken"
 
 
 async def test_a_refused_fallback_asks_get_tokens_again_every_time() -> None:
@@ -674,7 +676,7 @@ async def test_unknown_operation_in_json_switches_for_good_even_if_the_fallback_
     with pytest.raises(aiocognito.TransportError, match="timed out"):
         await user.tokens()
     assert number(await user.tokens()) == 1  # straight to REFRESH_TOKEN_AUTH
-    assert pool._refresher.operation == "REFRESH_TOKEN_AUTH"
+    assert pool.refresher.operation == "REFRESH_TOKEN_AUTH"
 
 
 async def test_after_unknown_operation_in_json_a_refused_fallback_ends_the_session() -> None:
@@ -708,15 +710,15 @@ async def test_a_get_tokens_success_overrides_a_fallback_that_raced_with_it() ->
         ]
     )
     a = await signed_in(pool)
-    b = User(pool, "bob", a.current_tokens)
+    b = pool.user_from_tokens("bob", a.current_tokens)
     CLOCK.now = T0 + 3600 + 10
     first = asyncio.create_task(a.tokens())
     await asyncio.sleep(0)
     assert number(await b.tokens()) == 2
-    assert pool._refresher.operation == "REFRESH_TOKEN_AUTH"
+    assert pool.refresher.operation == "REFRESH_TOKEN_AUTH"
     release.set()
     assert number(await first) == 1
-    assert pool._refresher.operation == "GetTokensFromRefreshToken"
+    assert pool.refresher.operation == "GetTokensFromRefreshToken"
     CLOCK.now += 3600
     with pytest.raises(aiocognito.TransportError):
         await b.tokens()

@@ -7,7 +7,8 @@ and reply handling, including USER_AUTH, e-mail and SMS codes, MFA selection and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -36,11 +37,20 @@ class ScriptedPool(UserPool):
     """A pool whose calls are answered by a script of (operation, check, reply or exception)."""
 
     def __init__(self, script: list[tuple[str, Check | None, Any]], **kwargs: Any) -> None:
-        super().__init__(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", **kwargs)
+        # The pool is its own caller: every call the sign-in makes comes to the script.
+        super().__init__(POOL_ID, CLIENT_ID, endpoint_url="http://127.0.0.1:1", caller=self, **kwargs)
         self.script = list(script)
         self.sent: list[Call] = []
 
-    async def _perform(self, effect: Call) -> Any:
+    async def call(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        service: str = "cognito-idp",
+        max_reply_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        effect = Call(operation, dict(params), service)
         assert self.script, f"unexpected call {effect.operation}"
         operation, check, answer = self.script.pop(0)
         assert effect.operation == operation, (effect.operation, operation)
@@ -377,13 +387,15 @@ async def test_confirm_device_failure_keeps_the_sign_in() -> None:
 
 
 async def test_expired_step_is_refused_before_any_call() -> None:
+    later = 0.0
     pool = ScriptedPool(
         [("InitiateAuth", None, verifier()), ("RespondToAuthChallenge", None, challenge("SMS_MFA"))],
         session_validity=60,
+        clock=lambda: time.time() + later,
     )
     step = await pool.sign_in("alice", "Passw0rd!")
     assert step.expires_at is not None
-    pool._env = type(pool._env)(now=lambda: step.expires_at + 1, random_bytes=pool._env.random_bytes)  # type: ignore[operator]
+    later = step.expires_at + 1 - time.time()
     with pytest.raises(aiocognito.SessionExpiredError):
         await step.respond("123456")
     with pytest.raises(aiocognito.SessionExpiredError):

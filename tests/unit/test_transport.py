@@ -289,7 +289,7 @@ async def test_lent_session_is_not_closed(server: Scripted) -> None:
         assert not session.closed
     async with make_pool(server.url) as own:
         await own.call("GetUser", {"AccessToken": "t"})
-        session = await own._transport.session()
+        session = await own.http_session()
     assert session.closed
 
 
@@ -318,7 +318,7 @@ def test_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIOCOGNITO_ENDPOINT_URL", "http://localhost:9229")
     local = UserPool("us-east-1_abc", "c")
     assert local.endpoint_url == "http://localhost:9229/"
-    assert local._urls["cognito-identity"] == "http://localhost:9229/"
+    assert local.identity_endpoint_url == "http://localhost:9229/"
     with pytest.raises(ValueError, match="pool id"):
         UserPool("nonsense", "c")
 
@@ -349,7 +349,8 @@ async def test_debug_log_shows_call_and_no_secrets(
     assert (
         "status=400" in text and "attempt=1" in text and "request_id=req-1" in text and "latency_ms=" in text
     )
-    everything = caplog.text + repr(pool) + repr(caught.value) + str(caught.value) + repr(pool._transport)
+    everything = caplog.text + repr(pool) + repr(caught.value) + str(caught.value) + repr(pool.sign_ins)
+    everything += repr(pool.sessions) + repr(pool.refresher)
     for value in secret_values:
         assert value not in everything
 
@@ -514,7 +515,7 @@ async def test_custom_ca_bundle(tmp_path: Any) -> None:
 def test_operations_returning_branding_assets_get_a_cap_that_fits_them() -> None:
     import botocore.session
 
-    from aiocognito import pool as pool_module
+    from aiocognito import caller as caller_module
 
     model = botocore.session.get_session().get_service_model("cognito-idp")
 
@@ -535,11 +536,11 @@ def test_operations_returning_branding_assets_get_a_cap_that_fits_them() -> None
         for name in model.operation_names
         if holds_assets(model.operation_model(name).output_shape, set())
     }
-    assert with_assets == set(pool_module._LARGE_REPLIES)
+    assert with_assets == set(caller_module.LARGE_REPLIES)
     most_assets = model.shape_for("AssetListType").metadata["max"]
     most_bytes = model.shape_for("AssetType").members["Bytes"].metadata["max"]
     base64_bytes = most_assets * 4 * -(-most_bytes // 3)
-    assert all(cap > base64_bytes + 1024 * 1024 for cap in pool_module._LARGE_REPLIES.values())
+    assert all(cap > base64_bytes + 1024 * 1024 for cap in caller_module.LARGE_REPLIES.values())
 
 
 def test_inflating_a_bomb_never_holds_more_than_the_cap_nor_the_loop_for_long() -> None:

@@ -65,7 +65,7 @@ def _client_from(
     flows = list(body.get("ExplicitAuthFlows") or [])
     legacy = [flow for flow in flows if not flow.startswith("ALLOW_")]
     if legacy and len(legacy) != len(flows):
-        raise invalid_parameter("ExplicitAuthFlows can not have both ALLOW_XXX and legacy XXX values.")
+        raise invalid_parameter("ExplicitAuthFlows can not have both ALLOW_ flows and their legacy forms.")
     flows = (
         sorted(
             {_LEGACY_FLOWS.get(flow, flow) for flow in flows}
