@@ -1,0 +1,192 @@
+"""Runs the fuzz: per iteration a seeded scenario, a pool pointed at its path, four phases, a verdict.
+
+Phases: ``pool.sign_in(..., on_challenge=handler)``, ``user.tokens()``, ``user.refresh()``,
+``user.get_user_data()``, each bounded by ``asyncio.wait_for``: running past the bound is a hang. A
+:class:`aiocognito.CognitoError` is what hostile replies should give; any other exception is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import aiocognito
+from aiocognito import CognitoError, NewPassword, RetryPolicy, SignInStep, Timeouts, UserPool
+from aiocognito.core.flows import DeviceCredentials
+
+from .mutations import Mutator
+from .report import Failure, Tally
+from .scenarios import Scenario, draw_scenario
+from .server import Elsewhere, FakeCognito, IterationState
+
+__all__ = ["BOUND", "run_fuzz"]
+
+POOL_ID = "us-east-1_Fuzz0001"
+CLIENT_ID = "fuzz-client"
+CLIENT_SECRET = "fuzz-client-secret-0123456789abcdef"
+PASSWORD = "Fuzz-Passw0rd!"
+# Small limits keep slow replies cheap; the mutator's slow replies come after the client gave up.
+TIMEOUTS = Timeouts(connect=1.0, total=0.25)
+SLOW_DELAY = 0.4
+RETRY = RetryPolicy(max_attempts=3, budget=2.0, base_delay=0.001, max_delay=0.01)
+#: Seconds a phase may take before it counts as a hang: far past what the retry budget allows.
+BOUND = 15.0
+_T = TypeVar("_T")
+
+
+class _Hang(Exception):
+    pass
+
+
+async def _bounded(awaitable: Awaitable[_T]) -> _T:
+    try:
+        return await asyncio.wait_for(awaitable, BOUND)
+    except TimeoutError as exc:
+        # The library's own timeouts are CognitoErrors; only wait_for's own is a bare TimeoutError.
+        if isinstance(exc, CognitoError):
+            raise
+        raise _Hang from None
+
+
+def _first(offered: tuple[str, ...], known: tuple[str, ...], default: str) -> str:
+    for choice in offered:
+        if choice in known:
+            return choice
+    return offered[0] if offered else default
+
+
+def _handler(scenario: Scenario) -> Any:
+    names = aiocognito.StepName
+
+    async def answer(step: SignInStep) -> Any:
+        name = step.name
+        if name is names.CONTINUE_SIGN_IN_WITH_MFA_SELECTION:
+            return _first(step.allowed_mfa_types, ("TOTP", "SMS", "EMAIL"), "TOTP")
+        if name is names.CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION:
+            return "TOTP" if "TOTP" in step.allowed_mfa_types or not step.allowed_mfa_types else "EMAIL"
+        if name is names.CONTINUE_SIGN_IN_WITH_EMAIL_SETUP:
+            return "a@example.com"
+        if name is names.CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED:
+            return NewPassword("New-" + PASSWORD, attributes=dict.fromkeys(step.required_attributes, "x"))
+        if name is names.CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE:
+            return "4"
+        if name is names.CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION:
+            preferred = (scenario.first_factor, "PASSWORD_SRP", "PASSWORD", "EMAIL_OTP")
+            return _first(step.available_challenges, preferred, scenario.first_factor)
+        if name is names.CONFIRM_SIGN_IN_WITH_PASSWORD:
+            return PASSWORD
+        if name is names.CONFIRM_SIGN_IN_WITH_WEB_AUTHN:
+            return "{}"
+        return "123456"  # SMS, TOTP, e-mail codes and the TOTP set-up's first code
+
+    return answer
+
+
+async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed: int, index: int) -> None:
+    scenario = draw_scenario(seed, index)
+    mutator = Mutator(
+        random.Random(f"mutate:{seed}:{index}"),
+        scenario.mutation_rate,
+        elsewhere_url=elsewhere.url,
+        slow_delay=SLOW_DELAY,
+    )
+    key = str(index)
+    url = fake.open(key, IterationState(scenario, mutator))
+    phase = "setup"
+    signed_in = False
+    try:
+        async with UserPool(
+            POOL_ID,
+            CLIENT_ID,
+            client_secret=CLIENT_SECRET if scenario.client_secret else None,
+            endpoint_url=url,
+            timeouts=TIMEOUTS,
+            retry=RETRY,
+            trust_env=False,
+        ) as pool:
+            if scenario.device_remembered:
+                await pool.remember_device_credentials(
+                    scenario.username, DeviceCredentials("us-east-1_old-device", "-group", "device-secret")
+                )
+            phase = "sign_in"
+            tally.sign_ins_attempted += 1
+            step = await _bounded(
+                pool.sign_in(
+                    scenario.username,
+                    PASSWORD if scenario.with_password else None,
+                    flow=scenario.auth_flow,
+                    preferred_challenge=scenario.preferred_challenge,
+                    on_challenge=_handler(scenario),
+                )
+            )
+            user = step.user
+            if user is None:
+                tally.typed_errors[f"sign_in: ended at {step.name.value}"] += 1
+                return
+            signed_in = True
+            tally.sign_ins_succeeded += 1
+            done = 0
+            for phase, call in (
+                ("tokens", user.tokens),
+                ("refresh", user.refresh),
+                ("get_user", user.get_user_data),
+            ):
+                try:
+                    await _bounded(call())
+                    done += 1
+                except CognitoError as error:
+                    tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
+            tally.completed += done == 3
+            phase = "close"
+    except CognitoError as error:
+        tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
+    except _Hang:
+        tally.hangs.append(_failure("hang", scenario, index, phase, "no answer within the bound", mutator))
+    except Exception as error:
+        tally.untyped.append(
+            _failure("untyped", scenario, index, phase, repr(error)[:300], mutator, traceback.format_exc())
+        )
+    finally:
+        state = fake.close(key)
+        if not mutator.applied:
+            tally.clean_iterations += 1
+            tally.clean_signed_in += signed_in
+        tally.mutations.update(mutator.kinds)
+        for operation in state.resent:
+            tally.resent.append(
+                _failure("resent", scenario, index, operation, "password body sent twice", mutator)
+            )
+
+
+def _failure(
+    what: str, scenario: Scenario, index: int, phase: str, error: str, mutator: Mutator, tb: str = ""
+) -> Failure:
+    mutations = tuple(f"{m.operation}:{m.kind}:{m.detail}" for m in mutator.applied)
+    return Failure(what, scenario.seed, index, phase, f"{error} [{scenario}]", mutations, tb)
+
+
+async def run_fuzz(seed: int, iterations: int, *, concurrency: int = 8) -> Tally:
+    """Run ``iterations`` seeded iterations, ``concurrency`` at a time, and return the tallies."""
+    tally = Tally(seed=seed, iterations=iterations)
+    fake, elsewhere = FakeCognito(), Elsewhere()
+    await fake.start()
+    await elsewhere.start()
+    started = time.perf_counter()
+    indices = iter(range(iterations))
+
+    async def worker() -> None:
+        for index in indices:
+            await _iteration(fake, elsewhere, tally, seed, index)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    finally:
+        tally.wall_seconds = time.perf_counter() - started
+        tally.elsewhere = elsewhere.hits
+        await fake.stop()
+        await elsewhere.stop()
+    return tally
