@@ -53,10 +53,11 @@ async def _bounded(awaitable: Awaitable[_T]) -> _T:
 
 
 def _first(offered: tuple[str, ...], known: tuple[str, ...], default: str) -> str:
+    """The first offered choice the client knows, else ``default`` (as an app offering known ones would)."""
     for choice in offered:
         if choice in known:
             return choice
-    return offered[0] if offered else default
+    return default
 
 
 def _handler(scenario: Scenario) -> Any:
@@ -76,7 +77,9 @@ def _handler(scenario: Scenario) -> Any:
             return "4"
         if name is names.CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION:
             preferred = (scenario.first_factor, "PASSWORD_SRP", "PASSWORD", "EMAIL_OTP")
-            return _first(step.available_challenges, preferred, scenario.first_factor)
+            # Any offered first factor may be chosen, even one this side has no name for.
+            fallback = step.available_challenges[0] if step.available_challenges else scenario.first_factor
+            return _first(step.available_challenges, preferred, fallback)
         if name is names.CONFIRM_SIGN_IN_WITH_PASSWORD:
             return PASSWORD
         if name is names.CONFIRM_SIGN_IN_WITH_WEB_AUTHN:
@@ -144,6 +147,8 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
             phase = "close"
     except CognitoError as error:
         tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
+        if not mutator.applied:
+            tally.clean_errors.append(f"{index} {phase}: {error!r} [{scenario}]")
     except _Hang:
         tally.hangs.append(_failure("hang", scenario, index, phase, "no answer within the bound", mutator))
     except Exception as error:

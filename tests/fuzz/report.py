@@ -42,6 +42,8 @@ class Tally:
     #: Iterations where no reply was mutated, and how many of those signed in.
     clean_iterations: int = 0
     clean_signed_in: int = 0
+    #: Typed errors of unmutated iterations: each one is the fake's fault, or a timeout under load.
+    clean_errors: list[str] = field(default_factory=list)
     completed: int = 0  # sign-in, tokens, refresh and GetUser all succeeded
     typed_errors: Counter[str] = field(default_factory=Counter)
     untyped: list[Failure] = field(default_factory=list)
@@ -63,6 +65,7 @@ class Tally:
             "sign_ins_succeeded": self.sign_ins_succeeded,
             "clean_iterations": self.clean_iterations,
             "clean_signed_in": self.clean_signed_in,
+            "clean_errors": self.clean_errors[:5],
             "completed": self.completed,
             "typed_errors": dict(self.typed_errors.most_common()),
             "untyped": len(self.untyped),
