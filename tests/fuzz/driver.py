@@ -1,7 +1,8 @@
 """Runs the fuzz: per iteration a seeded scenario, a pool pointed at its path, four phases, a verdict.
 
-Phases: ``pool.sign_in(..., on_challenge=handler)``, ``user.tokens()``, ``user.refresh()``,
-``user.get_user_data()``, each bounded by ``asyncio.wait_for``: running past the bound is a hang. A
+Phases: ``pool.sign_in(..., on_challenge=handler)`` (the handler also keeps some steps as JSON and
+resumes them, as a web app would), ``user.tokens()``, ``user.refresh()``, ``user.get_user_data()``,
+``user.sign_out()``, each bounded by ``asyncio.wait_for``: running past the bound is a hang. A
 :class:`aiocognito.CognitoError` is what hostile replies should give; any other exception is a failure.
 """
 
@@ -11,7 +12,7 @@ import asyncio
 import random
 import time
 import traceback
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiocognito
@@ -60,10 +61,15 @@ def _first(offered: tuple[str, ...], known: tuple[str, ...], default: str) -> st
     return default
 
 
-def _handler(scenario: Scenario) -> Any:
+def _handler(scenario: Scenario, pool: UserPool) -> Any:
     names = aiocognito.StepName
+    rng = random.Random(f"handler:{scenario.seed}:{scenario.username}")
 
     async def answer(step: SignInStep) -> Any:
+        if rng.random() < 0.3:
+            # Kept between two web requests: what was read from the reply must survive the round trip.
+            resumed = pool.resume(step.to_json())
+            assert resumed.name == step.name, (resumed.name, step.name)
         name = step.name
         if name is names.CONTINUE_SIGN_IN_WITH_MFA_SELECTION:
             return _first(step.allowed_mfa_types, ("TOTP", "SMS", "EMAIL"), "TOTP")
@@ -123,7 +129,7 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
                     PASSWORD if scenario.with_password else None,
                     flow=scenario.auth_flow,
                     preferred_challenge=scenario.preferred_challenge,
-                    on_challenge=_handler(scenario),
+                    on_challenge=_handler(scenario, pool),
                 )
             )
             user = step.user
@@ -133,17 +139,19 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
             signed_in = True
             tally.sign_ins_succeeded += 1
             done = 0
-            for phase, call in (
+            phases: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
                 ("tokens", user.tokens),
                 ("refresh", user.refresh),
                 ("get_user", user.get_user_data),
-            ):
+                ("sign_out", user.sign_out),  # RevokeToken, last: it ends the session
+            )
+            for phase, call in phases:
                 try:
                     await _bounded(call())
                     done += 1
                 except CognitoError as error:
                     tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
-            tally.completed += done == 3
+            tally.completed += done == len(phases)
             phase = "close"
     except CognitoError as error:
         tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1

@@ -344,6 +344,59 @@ class Mutator:
         headers = {**plain.headers, "x-amzn-ErrorType": f"{name}:"}
         return Wire(code, dumps_with({"__type": name, "message": "oops"}), headers), name
 
+    def _service_error(self, status: int, doc: dict[str, Any], plain: Wire) -> tuple[Wire, str]:
+        """An error reply: codes that steer the client (stop, forget the device, end the session, fall
+        back to another refresh operation) and error bodies of the wrong shape."""
+        rng = self._rng
+        code = rng.choice(
+            (
+                "UserNotConfirmedException",
+                "PasswordResetRequiredException",
+                "ResourceNotFoundException",
+                "NotAuthorizedException",
+                "RefreshTokenReuseException",
+                "UnknownOperationException",
+                "CodeMismatchException",
+                "LimitExceededException",
+                "com.amazonaws.cognito#NotAuthorizedException",
+                "NoSuchThingException",
+            )
+        )
+        body: dict[str, Any] = {"__type": code, "message": "fuzz"}
+        headers = dict(plain.headers)
+        shape = rng.choice(
+            (
+                "plain",
+                "plain",
+                "type-number",
+                "type-list",
+                "type-surrogate",
+                "type-long",
+                "message-list",
+                "message-surrogate",
+                "header-only",
+                "no-type",
+            )
+        )
+        raw: bytes | None = None
+        if shape == "type-number":
+            body["__type"] = 5
+        elif shape == "type-list":
+            body["__type"] = [code]
+        elif shape == "type-long":
+            body["__type"] = "X" * 10_000
+        elif shape == "message-list":
+            body["message"] = ["fuzz"]
+        elif shape == "no-type":
+            del body["__type"]
+        elif shape == "header-only":
+            body = {"message": "fuzz"}
+            headers["x-amzn-ErrorType"] = f"{code}:http://internal.amazon.com/"
+        raw = {"type-surrogate": b'"\\ud800"', "message-surrogate": b'"\\udfff"'}.get(shape)
+        path = ("__type",) if shape == "type-surrogate" else ("message",)
+        error_status = rng.choice((400, 400, 400, 404, 501))
+        return Wire(error_status, dumps_with(body, path, raw), headers), f"{code} {shape} {error_status}"
+
 
 _Kind = Callable[[Mutator, int, dict[str, Any], Wire], tuple[Wire, str]]
 #: Every kind with its weight: slow replies cost wall time, so they are drawn less often.
@@ -360,4 +413,5 @@ KINDS: dict[str, tuple[float, _Kind]] = {
     "slow": (0.5, Mutator._slow),
     "throttle": (1.5, Mutator._throttle),
     "server_error": (1.5, Mutator._server_error),
+    "service_error": (2.0, Mutator._service_error),
 }

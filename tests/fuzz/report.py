@@ -44,7 +44,7 @@ class Tally:
     clean_signed_in: int = 0
     #: Typed errors of unmutated iterations: each one is the fake's fault, or a timeout under load.
     clean_errors: list[str] = field(default_factory=list)
-    completed: int = 0  # sign-in, tokens, refresh and GetUser all succeeded
+    completed: int = 0  # sign-in and every later phase succeeded
     typed_errors: Counter[str] = field(default_factory=Counter)
     untyped: list[Failure] = field(default_factory=list)
     hangs: list[Failure] = field(default_factory=list)
