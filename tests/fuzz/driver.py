@@ -24,7 +24,7 @@ from .report import Failure, Tally
 from .scenarios import Scenario, draw_scenario
 from .server import Elsewhere, FakeCognito, IterationState
 
-__all__ = ["BOUND", "run_fuzz"]
+__all__ = ["BOUND", "Hang", "bounded", "run_fuzz"]
 
 POOL_ID = "us-east-1_Fuzz0001"
 CLIENT_ID = "fuzz-client"
@@ -39,18 +39,19 @@ BOUND = 15.0
 _T = TypeVar("_T")
 
 
-class _Hang(Exception):
-    pass
+class Hang(Exception):
+    """A phase ran past its bound."""
 
 
-async def _bounded(awaitable: Awaitable[_T]) -> _T:
+async def bounded(awaitable: Awaitable[_T], bound: float = BOUND) -> _T:
+    """``awaitable``'s result, or :class:`Hang` when it takes longer than ``bound`` seconds."""
     try:
-        return await asyncio.wait_for(awaitable, BOUND)
+        return await asyncio.wait_for(awaitable, bound)
     except TimeoutError as exc:
         # The library's own timeouts are CognitoErrors; only wait_for's own is a bare TimeoutError.
         if isinstance(exc, CognitoError):
             raise
-        raise _Hang from None
+        raise Hang from None
 
 
 def _first(offered: tuple[str, ...], known: tuple[str, ...], default: str) -> str:
@@ -123,7 +124,7 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
                 )
             phase = "sign_in"
             tally.sign_ins_attempted += 1
-            step = await _bounded(
+            step = await bounded(
                 pool.sign_in(
                     scenario.username,
                     PASSWORD if scenario.with_password else None,
@@ -147,7 +148,7 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
             )
             for phase, call in phases:
                 try:
-                    await _bounded(call())
+                    await bounded(call())
                     done += 1
                 except CognitoError as error:
                     tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
@@ -157,7 +158,7 @@ async def _iteration(fake: FakeCognito, elsewhere: Elsewhere, tally: Tally, seed
         tally.typed_errors[f"{phase}: {type(error).__name__}"] += 1
         if not mutator.applied:
             tally.clean_errors.append(f"{index} {phase}: {error!r} [{scenario}]")
-    except _Hang:
+    except Hang:
         tally.hangs.append(_failure("hang", scenario, index, phase, "no answer within the bound", mutator))
     except Exception as error:
         tally.untyped.append(

@@ -138,7 +138,18 @@ _TOKEN_FIELDS = ("AccessToken", "IdToken")
 class Mutator:
     """Decides per reply whether to mutate it and how, from its own seeded random stream."""
 
-    def __init__(self, rng: random.Random, rate: float, *, elsewhere_url: str, slow_delay: float) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        rate: float,
+        *,
+        elsewhere_url: str,
+        slow_delay: float,
+        only: str | None = None,
+    ) -> None:
+        if only is not None and only not in KINDS:
+            raise ValueError(f"unknown mutation kind {only!r}")
+        self._only = only  # one kind only: for the tests of the fuzz's own oracles
         self._rng = rng
         self._rate = rate
         self._elsewhere = elsewhere_url
@@ -157,7 +168,7 @@ class Mutator:
             if (n != "srp" or _named(document, _SRP_FIELDS))
             and (n != "jwt" or _named(document, _TOKEN_FIELDS))
         ]
-        name = self._rng.choices(names, weights=[KINDS[n][0] for n in names])[0]
+        name = self._only or self._rng.choices(names, weights=[KINDS[n][0] for n in names])[0]
         wire, detail = KINDS[name][1](self, status, document, plain)
         self.applied.append(Mutation(operation, name, detail))
         self.kinds[name] += 1

@@ -13,12 +13,17 @@ redirect names.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import random
 
+import aiohttp
 import pytest
-from fuzz.driver import run_fuzz
-from fuzz.mutations import KINDS
+from fuzz.driver import Hang, bounded, run_fuzz
+from fuzz.mutations import KINDS, Mutator
+from fuzz.scenarios import draw_scenario
+from fuzz.server import Elsewhere, FakeCognito, IterationState
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +56,48 @@ async def test_fuzzed_replies_raise_only_cognito_errors() -> None:
     assert tally.sign_ins_succeeded >= MIN_SIGNED_IN_SHARE * ITERATIONS, tally.summary()
     assert tally.completed > 0, tally.summary()
     assert all(tally.mutations[kind] > 0 for kind in KINDS), tally.summary()
+
+
+# --- the fuzz's own oracles can fail ----------------------------------------------------------------
+
+_PASSWORD_BODY = {
+    "AuthFlow": "USER_PASSWORD_AUTH",
+    "ClientId": "c",
+    "AuthParameters": {"USERNAME": "user-0", "PASSWORD": "pw"},
+}
+
+
+async def _post_twice(only: str) -> tuple[IterationState, int]:
+    """A plain aiohttp client (it follows redirects and has no retry rules) sends one password body twice."""
+    fake, elsewhere = FakeCognito(), Elsewhere()
+    await fake.start()
+    await elsewhere.start()
+    try:
+        mutator = Mutator(random.Random(0), 1.0, elsewhere_url=elsewhere.url, slow_delay=0.0, only=only)
+        url = fake.open("0", IterationState(draw_scenario(0, 0), mutator))
+        headers = {"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"}
+        async with aiohttp.ClientSession() as session:
+            for _ in range(2):
+                async with session.post(url, data=json.dumps(_PASSWORD_BODY), headers=headers) as reply:
+                    await reply.read()
+        return fake.close("0"), elsewhere.hits
+    finally:
+        await fake.stop()
+        await elsewhere.stop()
+
+
+async def test_a_password_body_sent_twice_is_counted_unless_throttled() -> None:
+    state, _ = await _post_twice("server_error")
+    assert state.resent == ["InitiateAuth"]
+    state, _ = await _post_twice("throttle")
+    assert state.resent == []
+
+
+async def test_a_followed_redirect_is_counted_elsewhere() -> None:
+    _, hits = await _post_twice("redirect")
+    assert hits == 2
+
+
+async def test_a_phase_past_its_bound_is_a_hang() -> None:
+    with pytest.raises(Hang):
+        await bounded(asyncio.sleep(1.0), 0.01)
