@@ -318,6 +318,8 @@ class Mutator:
             token = ".".join(jwt_of(json.dumps(claims).encode()).split(".")[:2])
         elif what == "iat-float":
             token = jwt_of(json.dumps({**claims, "iat": claims["iat"] + 0.5}).encode())
+        elif what == "exp-float":
+            token = jwt_of(json.dumps({**claims, "exp": claims["exp"] + 0.25}).encode())
         elif what == "exp-neg":
             token = jwt_of(json.dumps({**claims, "exp": -1}).encode())
         elif what == "payload-list":
