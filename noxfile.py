@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -38,3 +40,26 @@ def bench(session: nox.Session) -> None:
     """The benchmarks, side by side with pycognito, boto3 and aiobotocore; writes benchmarks/RESULTS.md."""
     session.install("-e", ".[bench]")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """The long runs: the fuzz (10,000 iterations) and the fault-proxy test, 20 times their CI size.
+
+    ``AIOCOGNITO_FUZZ_SEED`` (and ``AIOCOGNITO_FUZZ_REPORT``, ``AIOCOGNITO_FAULT_REPORT``) pass through.
+    """
+    session.install("-e", ".[test]")
+    env = {"AWS_EC2_METADATA_DISABLED": "true", "AIOCOGNITO_SOAK": "1"}
+    for name in ("AIOCOGNITO_FUZZ_SEED", "AIOCOGNITO_FUZZ_REPORT", "AIOCOGNITO_FAULT_REPORT"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-rP",
+        "tests/integration/test_fuzz.py",
+        "tests/integration/test_faults.py",
+        *session.posargs,
+        env=env,
+    )

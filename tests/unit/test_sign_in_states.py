@@ -496,3 +496,27 @@ async def test_verify_software_token_failure_is_protocol_error() -> None:
     assert "JBSWY3DPEHPK3PXP" not in step.to_json()
     with pytest.raises(aiocognito.ProtocolError, match="Status"):
         await step.respond("123456")
+
+
+@pytest.mark.parametrize("where", ["MFA_SETUP", "AssociateSoftwareToken"])
+async def test_totp_setup_without_a_session_is_protocol_error_before_sending_null(where: str) -> None:
+    # Found by tests/integration/test_fuzz.py: a null Session went out as {"Session": null}.
+    setup = challenge("MFA_SETUP", {"MFAS_CAN_SETUP": '["SOFTWARE_TOKEN_MFA"]'})
+    associated: dict[str, Any] = {"SecretCode": "JBSWY3DPEHPK3PXP", "Session": "s2"}
+    if where == "MFA_SETUP":
+        setup["Session"] = None
+    else:
+        associated["Session"] = None
+    script: list[tuple[str, Check | None, Any]] = [
+        ("InitiateAuth", None, verifier()),
+        ("RespondToAuthChallenge", None, setup),
+    ]
+    if where == "AssociateSoftwareToken":
+        script.append(("AssociateSoftwareToken", None, associated))
+    pool = ScriptedPool(script)
+    with pytest.raises(aiocognito.ProtocolError) as caught:
+        await pool.sign_in("alice", "Passw0rd!")
+    assert caught.value.field == "Session"
+    assert caught.value.step == where
+    assert not pool.script
+    assert [call.operation for call in pool.sent][-1] != "VerifySoftwareToken"

@@ -150,12 +150,17 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
             raise ValueError("choose 'TOTP' or 'EMAIL'")
         if choice == "EMAIL":
             return Challenge(LOCAL_EMAIL_SETUP, username, session, challenge.parameters, (), ctx)
+        if session is None:
+            # Without an access token yet, the Session is what AssociateSoftwareToken and then
+            # VerifySoftwareToken identify the sign-in by: a null one would go out as JSON null.
+            raise ProtocolError("missing", step=name, field="Session")
         reply = yield Call("AssociateSoftwareToken", {"Session": session})
         secret = str_field(reply, "SecretCode", "AssociateSoftwareToken", _MAX_SECRET_CODE_CHARS)
         params = {**challenge.parameters, "SECRET_CODE": secret}
-        return Challenge(
-            LOCAL_TOTP_SETUP, username, session_of(reply, "AssociateSoftwareToken"), params, (), ctx
-        )
+        next_session = session_of(reply, "AssociateSoftwareToken")
+        if next_session is None:
+            raise ProtocolError("missing", step="AssociateSoftwareToken", field="Session")
+        return Challenge(LOCAL_TOTP_SETUP, username, next_session, params, (), ctx)
     elif name == LOCAL_TOTP_SETUP:
         verify: dict[str, Any] = {"Session": session, "UserCode": answer.value}
         if answer.friendly_device_name:
