@@ -40,8 +40,11 @@ class Recording:
 
     async def acquire(self) -> None:
         self.acquired += 1
-        await self.bucket.acquire()
-        self.granted.append(time.monotonic())
+        # The slot the bucket grants (a busy loop may wake the sleeper later, never earlier).
+        wait = self.bucket.reserve()
+        self.granted.append(time.monotonic() + wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def slow_down(self) -> None:
         self.slowed += 1
