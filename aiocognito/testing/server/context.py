@@ -38,6 +38,8 @@ class Context:
     region: str = "us-east-1"
     shared_key: bool = False
     triggers: dict[str, Triggers] = field(default_factory=dict)
+    # The base URL of the pools' issuer, when tokens name the server instead of AWS (see Pool.issuer).
+    issuer_base: str = ""
 
     def now(self) -> float:
         return float(self.clock())
