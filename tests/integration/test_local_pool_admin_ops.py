@@ -216,7 +216,19 @@ async def test_a_second_client_secret_takes_over_when_the_first_is_deleted(serve
     listed = (await server.call("ListUserPoolClientSecrets", ids))["ClientSecrets"]
     assert len(listed) == 2 and all("ClientSecretValue" not in item for item in listed)
     assert await _code(server, "AddUserPoolClientSecret", ids) == "LimitExceededException"
+    for secret in (client.client_secret, "s" * 40):  # during the rotation either secret signs in
+        async with aiocognito.UserPool(
+            pool_id, client.client_id, client_secret=secret, endpoint_url=server.endpoint_url
+        ) as pool:
+            assert (await pool.sign_in("alice", PASSWORD)).user is not None
     await server.call("DeleteUserPoolClientSecret", {**ids, "ClientSecretId": listed[0]["ClientSecretId"]})
+    described = await server.call("DescribeUserPoolClient", ids)
+    assert described["UserPoolClient"]["ClientSecret"] == "s" * 40
+    async with aiocognito.UserPool(
+        pool_id, client.client_id, client_secret=client.client_secret, endpoint_url=server.endpoint_url
+    ) as pool:
+        with pytest.raises(aiocognito.NotAuthorizedError):
+            await pool.sign_in("alice", PASSWORD)
     async with aiocognito.UserPool(
         pool_id, client.client_id, client_secret="s" * 40, endpoint_url=server.endpoint_url
     ) as pool:

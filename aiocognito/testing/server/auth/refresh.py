@@ -56,7 +56,7 @@ async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> d
             raise not_authorized(
                 f"Client {client.id} is configured with secret but ClientSecret was not received"
             )
-        if not hmac.compare_digest(str(given).encode(), client.secret.encode()):
+        if not any(hmac.compare_digest(str(given).encode(), s.encode()) for s in client.secrets):
             raise not_authorized(f"Unable to verify secret for client {client.id}")
     now = ctx.now()
     token = body["RefreshToken"]
@@ -92,9 +92,8 @@ async def _overrides(
 async def revoke_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """RevokeToken: a refresh token, and the tokens issued in its family (RFC 7009)."""
     pool, client = ctx.store.client(body["ClientId"])
-    if client.secret and not hmac.compare_digest(
-        str(body.get("ClientSecret") or "").encode(), client.secret.encode()
-    ):
+    given_secret = str(body.get("ClientSecret") or "").encode()
+    if client.secret and not any(hmac.compare_digest(given_secret, s.encode()) for s in client.secrets):
         raise Fault("UnauthorizedException", "Unable to verify the client secret")
     if not client.revocation:
         raise Fault("UnsupportedOperationException", "Token revocation is not enabled for this app client.")

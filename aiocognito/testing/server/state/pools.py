@@ -101,9 +101,17 @@ class Client:
     prevent_existence_errors: bool = True
     # What DescribeUserPoolClient echoes (the request's own fields, normalised).
     config: dict[str, Any] = field(default_factory=dict)
+    # Secrets added by AddUserPoolClientSecret: ClientSecretId, ClientSecretValue, ClientSecretCreateDate.
+    added_secrets: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def allows(self, flow: str) -> bool:
         return f"ALLOW_{flow}" in self.auth_flows
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret the client may prove itself with: its own, then the added ones."""
+        added = [str(item["ClientSecretValue"]) for item in self.added_secrets]
+        return [self.secret, *added] if self.secret else []
 
 
 @dataclass(slots=True)
@@ -173,7 +181,7 @@ class Pool:
     # Identity providers by ProviderName, as DescribeIdentityProvider describes them.
     identity_providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Records the pool only stores and describes (branding, terms, import jobs, risk and log delivery
-    # configurations, extra client secrets, linked provider users): area -> id -> record.
+    # configurations, linked provider users): area -> id -> record.
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
