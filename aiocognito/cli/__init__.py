@@ -302,6 +302,13 @@ def _add_serve_local_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a JSON file keeping pools, users and devices across restarts (default: memory only)",
     )
+    parser.add_argument(
+        "--issuer",
+        choices=("aws", "endpoint"),
+        default="aws",
+        help="the tokens' iss: Cognito's URL, or this server's http://HOST:PORT/<pool id> "
+        "(as pycognito with endpoint_url expects) (default: %(default)s)",
+    )
 
 
 class _Stop:
@@ -320,7 +327,7 @@ async def _serve_local_async(args: argparse.Namespace, stop: _Stop) -> int:
     from ..testing import LocalUserPool
     from ..testing.state import StateFileError
 
-    server = LocalUserPool(args.host, args.port, args.state, on_message=_say)
+    server = LocalUserPool(args.host, args.port, args.state, on_message=_say, issuer=args.issuer)
     loop = asyncio.get_running_loop()
     # SIGTERM, like Ctrl-C, stops the server between two requests, never in the middle of a reply or of
     # a write of the state file.

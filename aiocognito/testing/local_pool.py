@@ -81,6 +81,14 @@ class LocalUserPool:
         on_message: called with each :class:`Message` sent.
         shared_signing_key: use one RSA key for every pool of the process (fast tests) instead of one
             new key per pool.
+        issuer: the tokens' ``iss``: ``"aws"`` (default) for Cognito's
+            ``https://cognito-idp.<region>.amazonaws.com/<pool id>``, ``"endpoint"`` for
+            ``<endpoint_url>/<pool id>`` (what tools that derive the issuer from the endpoint expect, such
+            as pycognito with ``endpoint_url``), or a base URL of your own (``https://idp.test``). The
+            pool's keys are served at ``<endpoint_url>/<pool id>/.well-known/jwks.json`` either way.
+
+    Raises:
+        ValueError: ``issuer`` is none of those.
     """
 
     def __init__(
@@ -93,7 +101,11 @@ class LocalUserPool:
         clock: Callable[[], float] = time.time,
         on_message: Callable[[Message], None] | None = None,
         shared_signing_key: bool = False,
+        issuer: str = "aws",
     ) -> None:
+        if issuer not in ("aws", "endpoint") and not issuer.startswith(("http://", "https://")):
+            raise ValueError(f"issuer must be 'aws', 'endpoint' or an http(s) URL, not {issuer!r}")
+        self.issuer = issuer
         self.host = host
         self.port = port
         self.state_file = Path(state_file) if state_file is not None else None
@@ -169,6 +181,14 @@ class LocalUserPool:
         self.port = int(port)
         shown = f"[{host}]" if ":" in str(host) else str(host)
         self._endpoint_url = f"http://{shown}:{self.port}"
+        self._stamp_issuer()
+
+    def _stamp_issuer(self) -> None:
+        # The endpoint is known only once bound; pools loaded from a state file take the current base.
+        base = {"aws": "", "endpoint": self.endpoint_url}.get(self.issuer, self.issuer.rstrip("/"))
+        self._ctx.issuer_base = base
+        for pool in self._ctx.store.pools.values():
+            pool.issuer_base = base
 
     async def aclose(self) -> None:
         """Stop serving (the state file is already up to date)."""

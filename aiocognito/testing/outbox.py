@@ -21,6 +21,8 @@ class Message:
         kind: why it was sent: ``SIGN_UP``, ``FORGOT_PASSWORD``, ``MFA``, ``OTP`` (a passwordless first
             factor), ``VERIFY_ATTRIBUTE``, ``INVITATION`` (a temporary password) or ``RESET_PASSWORD``.
         sent_at: epoch seconds by the server's clock.
+        subject: an e-mail's subject ("" for SMS).
+        text: the words sent, from the pool's message templates or its custom message trigger.
     """
 
     pool_id: str
@@ -30,6 +32,8 @@ class Message:
     code: str = field(repr=False)
     kind: str
     sent_at: float = 0.0
+    subject: str = ""
+    text: str = field(default="", repr=False)
 
     def __str__(self) -> str:
         return f"{self.kind} code {self.code} for {self.username} ({self.medium} to {self.destination})"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from aiocognito.core import srp
 from aiocognito.testing import Fault, LocalUserPool
 from aiocognito.testing.server.operations import OPERATIONS, find
 from aiocognito.testing.server.schema import Models
@@ -89,7 +90,8 @@ async def _populated(server: LocalUserPool) -> dict[str, Any]:
     """A pool holding one of everything a read-only operation can look at; their ids by member name."""
     devices = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
     pool_id = await server.create_pool(device_configuration=devices)
-    client = await server.create_client(pool_id)
+    client = await server.create_client(pool_id, generate_secret=True)
+    assert client.client_secret is not None
     await server.create_user(pool_id, "alice", "Passw0rd!", attributes={"email": "alice@example.com"})
     await server.call("CreateGroup", {"UserPoolId": pool_id, "GroupName": "admins"})
     membership = {"UserPoolId": pool_id, "Username": "alice", "GroupName": "admins"}
@@ -101,7 +103,11 @@ async def _populated(server: LocalUserPool) -> dict[str, Any]:
         {
             "AuthFlow": "USER_PASSWORD_AUTH",
             "ClientId": client.client_id,
-            "AuthParameters": {"USERNAME": "alice", "PASSWORD": "Passw0rd!"},
+            "AuthParameters": {
+                "USERNAME": "alice",
+                "PASSWORD": "Passw0rd!",
+                "SECRET_HASH": srp.secret_hash("alice", client.client_id, client.client_secret),
+            },
         },
     )
     result = signed_in["AuthenticationResult"]
@@ -113,6 +119,32 @@ async def _populated(server: LocalUserPool) -> dict[str, Any]:
             "DeviceKey": device_key,
             "DeviceSecretVerifierConfig": {"PasswordVerifier": "AQID", "Salt": "BAUG"},
         },
+    )
+    provider = {
+        "UserPoolId": pool_id,
+        "ProviderName": "Google",
+        "ProviderType": "Google",
+        "ProviderDetails": {"client_id": "c", "client_secret": "s", "authorize_scopes": "openid"},
+        "IdpIdentifiers": ["google"],
+    }
+    await server.call("CreateIdentityProvider", provider)
+    branding = await server.call(
+        "CreateManagedLoginBranding", {"UserPoolId": pool_id, "ClientId": client.client_id}
+    )
+    terms = await server.call(
+        "CreateTerms",
+        {
+            "UserPoolId": pool_id,
+            "ClientId": client.client_id,
+            "TermsName": "terms-of-use",
+            "TermsSource": "LINK",
+            "Enforcement": "NONE",
+            "Links": {"cognito:default": "https://example.com/terms"},
+        },
+    )
+    job = await server.call(
+        "CreateUserImportJob",
+        {"UserPoolId": pool_id, "JobName": "j", "CloudWatchLogsRoleArn": "arn:aws:iam::1:role/r"},
     )
     identity_pool = await server.call(
         "CreateIdentityPool",
@@ -133,6 +165,13 @@ async def _populated(server: LocalUserPool) -> dict[str, Any]:
         "DeviceKey": device_key,
         "IdentityPoolId": identity_pool["IdentityPoolId"],
         "IdentityId": identity["IdentityId"],
+        "ProviderName": "Google",
+        "IdpIdentifier": "google",
+        "ManagedLoginBrandingId": branding["ManagedLoginBranding"]["ManagedLoginBrandingId"],
+        "TermsId": terms["Terms"]["TermsId"],
+        "TermsName": "terms-of-use",
+        "JobId": job["UserImportJob"]["JobId"],
+        "ResourceArn": (await server.call("DescribeUserPool", {"UserPoolId": pool_id}))["UserPool"]["Arn"],
     }
 
 

@@ -18,6 +18,9 @@ The face and the shared parts::
     checks.py      SECRET_HASH, required parameters, the caller's access token
     paging.py      NextToken / PaginationToken
     tokens.py      JWTs issued and read back   keys.py  signing keys, JWKS
+    token_claims.py  a pre token generation trigger's claim, group and scope overrides
+    lifecycle.py   post confirmation, pre/post authentication, pre token generation events
+    migration.py   the user migration trigger   messages.py  message words: templates, custom message
     srp_math.py    the server's SRP arithmetic  totp.py  RFC 6238
 
 One module per API area (the operations each serves are listed in ``operations.py``)::
@@ -25,6 +28,9 @@ One module per API area (the operations each serves are listed in ``operations.p
     pools.py  clients.py  users.py (Admin*)  groups.py  account.py (the user's own)  devices.py
     identity.py (cognito-identity)   auth/ (sign-in, one module per flow)
     oauth/ (the domain's OAuth 2.0 endpoints and login pages; domains, resource servers)
+    pool_settings.py (schema, tags, certificate)  providers.py (identity providers, linked users)
+    admin_devices.py  admin_account.py  client_secrets.py  branding.py  terms.py  import_jobs.py
+    security.py (risk and log delivery settings)
 
 A new operation is a coroutine ``handler(ctx, body) -> dict`` in the module of its area (a new module
 for a new area) and one line in ``operations.py``; what it keeps goes into a record of ``state/``.

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..faults import Fault, invalid_parameter, not_authorized, user_not_found
+from . import lifecycle
 from .auth.mfa import associate_with_session, verify_with_session
 from .auth.passwords import check_password
 from .checks import check_secret_hash, signed_in
 from .codes import delivery_details
 from .context import Context
+from .migration import migrate_user
 from .state import Pool, User
 from .totp import check_totp, new_totp_secret
 from .users import (
@@ -106,7 +108,7 @@ async def sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user, _ = _user_for_code(ctx, body)
+    pool, user, _ = _user_for_code(ctx, body)
     if user is None:
         raise Fault("CodeMismatchException", "Invalid verification code provided, please try again.")
     if user.status != "UNCONFIRMED":
@@ -115,6 +117,14 @@ async def confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     user.status = "CONFIRMED"
     user.attributes[f"{pending['attribute']}_verified"] = "true"
     user.modified_at = ctx.now()
+    await lifecycle.post_confirmation(
+        ctx,
+        pool,
+        user,
+        source="PostConfirmation_ConfirmSignUp",
+        client_id=body["ClientId"],
+        metadata=body.get("ClientMetadata"),
+    )
     return {}
 
 
@@ -146,6 +156,19 @@ def _recovery_attribute(pool: Pool, user: User) -> str | None:
 
 
 async def forgot_password(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    pool, client = ctx.store.client(body["ClientId"])
+    if pool.find_user(body["Username"]) is None:
+        check_secret_hash(client, body.get("SecretHash"), [body["Username"]])
+        # A user the pool does not have may be known to the user migration trigger.
+        await migrate_user(
+            ctx,
+            pool,
+            client.id,
+            body["Username"],
+            source="ForgotPassword",
+            password=None,
+            metadata=body.get("ClientMetadata"),
+        )
     pool, user, _ = _user_for_code(ctx, body)
     if user is None:
         return {"CodeDeliveryDetails": delivery_details(body["Username"], "email")}
@@ -173,6 +196,14 @@ async def confirm_forgot_password(ctx: Context, body: dict[str, Any]) -> dict[st
         user.status = "CONFIRMED"
     user.failed_attempts = 0
     user.locked_until = 0.0
+    await lifecycle.post_confirmation(
+        ctx,
+        pool,
+        user,
+        source="PostConfirmation_ConfirmForgotPassword",
+        client_id=body["ClientId"],
+        metadata=body.get("ClientMetadata"),
+    )
     return {}
 
 

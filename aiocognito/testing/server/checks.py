@@ -28,11 +28,12 @@ def check_secret_hash(client: Client, given: object, usernames: list[str]) -> No
         return
     if not isinstance(given, str) or not given:
         raise not_authorized(f"Client {client.id} is configured with secret but SECRET_HASH was not received")
-    for name in usernames:
-        if name and hmac.compare_digest(
-            srp.secret_hash(name, client.id, client.secret).encode(), given.encode()
-        ):
-            return
+    for secret in client.secrets:  # during a rotation, either secret is good
+        for name in usernames:
+            if name and hmac.compare_digest(
+                srp.secret_hash(name, client.id, secret).encode(), given.encode()
+            ):
+                return
     raise not_authorized(f"Unable to verify secret hash for client {client.id}")
 
 

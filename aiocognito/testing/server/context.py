@@ -15,7 +15,7 @@ from typing import Any
 
 from ..faults import Fault
 from ..outbox import Message, Outbox
-from . import triggers
+from . import messages, triggers
 from .auth.sessions import Sessions
 from .codes import CODE_VALIDITY, delivery_details
 from .keys import KeyRing
@@ -38,6 +38,8 @@ class Context:
     region: str = "us-east-1"
     shared_key: bool = False
     triggers: dict[str, Triggers] = field(default_factory=dict)
+    # The base URL of the pools' issuer, when tokens name the server instead of AWS (see Pool.issuer).
+    issuer_base: str = ""
 
     def now(self) -> float:
         return float(self.clock())
@@ -54,7 +56,10 @@ class Context:
 
     def deliver(self, pool: Pool, user: User, destination: str, code: str, kind: str, attribute: str) -> None:
         medium = "SMS" if attribute == "phone_number" else "EMAIL"
-        self.outbox.send(Message(pool.id, user.username, destination, medium, code, kind, self.now()))
+        trigger = self.trigger(pool, "custom_message")
+        subject, text = messages.compose(pool, user, kind=kind, medium=medium, code=code, trigger=trigger)
+        message = Message(pool.id, user.username, destination, medium, code, kind, self.now(), subject, text)
+        self.outbox.send(message)
 
     def check_code(self, user: User, purpose: str, code: str) -> dict[str, Any]:
         """Consume a pending code.
@@ -87,6 +92,7 @@ class Context:
         client_id: str,
         request: dict[str, Any],
         response: dict[str, Any],
+        version: str = "1",
     ) -> dict[str, Any]:
         """Call a trigger with a Lambda-shaped event; its ``response``.
 
@@ -98,6 +104,12 @@ class Context:
         if function is None:
             return response
         event = triggers.lambda_event(
-            pool, source=source, username=username, client_id=client_id, request=request, response=response
+            pool,
+            source=source,
+            username=username,
+            client_id=client_id,
+            request=request,
+            response=response,
+            version=version,
         )
         return await triggers.run(function, name, event)

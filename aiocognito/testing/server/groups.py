@@ -22,6 +22,7 @@ __all__ = [
     "get_group",
     "list_groups",
     "list_users_in_group",
+    "update_group",
 ]
 
 
@@ -57,6 +58,20 @@ async def create_group(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         name, now, now, body.get("Description") or "", body.get("Precedence"), body.get("RoleArn") or ""
     )
     pool.groups[name] = group
+    return {"Group": _group_view(pool, group)}
+
+
+async def update_group(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateGroup: only the fields given change (unlike UpdateUserPool)."""
+    pool = ctx.store.pool(body["UserPoolId"])
+    group = _group(pool, body["GroupName"])
+    if "Description" in body:
+        group.description = body["Description"] or ""
+    if "Precedence" in body:
+        group.precedence = body["Precedence"]
+    if "RoleArn" in body:
+        group.role_arn = body["RoleArn"] or ""
+    group.modified_at = ctx.now()
     return {"Group": _group_view(pool, group)}
 
 

@@ -15,7 +15,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import account, clients, devices, groups, identity, pools, users
+from . import (
+    account,
+    admin_account,
+    admin_devices,
+    branding,
+    client_secrets,
+    clients,
+    devices,
+    groups,
+    identity,
+    import_jobs,
+    pool_settings,
+    pools,
+    providers,
+    security,
+    terms,
+    users,
+)
 from .auth import initiate, refresh, respond
 from .context import Context
 from .oauth import domains, resource_servers
@@ -148,6 +165,63 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _writes("CreateUserPoolDomain", domains.create_user_pool_domain),
         _writes("DeleteUserPoolDomain", domains.delete_user_pool_domain),
         _reads("DescribeUserPoolDomain", domains.describe_user_pool_domain),
+        # pools.py, groups.py: changing a pool and a group
+        _writes("UpdateUserPool", pools.update_user_pool),
+        _writes("UpdateGroup", groups.update_group),
+        # pool_settings.py: schema, tags, signing certificate
+        _writes("AddCustomAttributes", pool_settings.add_custom_attributes),
+        _reads("GetSigningCertificate", pool_settings.get_signing_certificate),
+        _reads("ListTagsForResource", pool_settings.list_tags_for_resource),
+        _writes("TagResource", pool_settings.tag_resource),
+        _writes("UntagResource", pool_settings.untag_resource),
+        # providers.py: identity providers and linked provider users
+        _writes("AdminDisableProviderForUser", providers.admin_disable_provider_for_user),
+        _writes("AdminLinkProviderForUser", providers.admin_link_provider_for_user),
+        _writes("CreateIdentityProvider", providers.create_identity_provider),
+        _writes("DeleteIdentityProvider", providers.delete_identity_provider),
+        _reads("DescribeIdentityProvider", providers.describe_identity_provider),
+        _reads("GetIdentityProviderByIdentifier", providers.get_identity_provider_by_identifier),
+        _reads("ListIdentityProviders", providers.list_identity_providers),
+        _writes("UpdateIdentityProvider", providers.update_identity_provider),
+        # admin_devices.py, admin_account.py: an administrator's view of a user's devices and factors
+        _writes("AdminForgetDevice", admin_devices.admin_forget_device),
+        _reads("AdminGetDevice", admin_devices.admin_get_device),
+        _reads("AdminListDevices", admin_devices.admin_list_devices),
+        _writes("AdminUpdateDeviceStatus", admin_devices.admin_update_device_status),
+        _writes("AdminDeleteSoftwareToken", admin_account.admin_delete_software_token),
+        _reads("AdminGetUserAuthFactors", admin_account.admin_get_user_auth_factors),
+        _writes("AdminSetUserSettings", admin_account.admin_set_user_settings),
+        # client_secrets.py: rotating an app client's secret
+        _writes("AddUserPoolClientSecret", client_secrets.add_user_pool_client_secret),
+        _writes("DeleteUserPoolClientSecret", client_secrets.delete_user_pool_client_secret),
+        _reads("ListUserPoolClientSecrets", client_secrets.list_user_pool_client_secrets),
+        # branding.py: managed login branding and the hosted UI's style, as stored records
+        _writes("CreateManagedLoginBranding", branding.create_managed_login_branding),
+        _writes("DeleteManagedLoginBranding", branding.delete_managed_login_branding),
+        _reads("DescribeManagedLoginBranding", branding.describe_managed_login_branding),
+        _reads("DescribeManagedLoginBrandingByClient", branding.describe_managed_login_branding_by_client),
+        _writes("UpdateManagedLoginBranding", branding.update_managed_login_branding),
+        _reads("GetUICustomization", branding.get_ui_customization),
+        _writes("SetUICustomization", branding.set_ui_customization),
+        # terms.py: terms of use and privacy policies
+        _writes("CreateTerms", terms.create_terms),
+        _writes("DeleteTerms", terms.delete_terms),
+        _reads("DescribeTerms", terms.describe_terms),
+        _reads("DescribeTermsByClient", terms.describe_terms_by_client),
+        _reads("ListTerms", terms.list_terms),
+        _writes("UpdateTerms", terms.update_terms),
+        # import_jobs.py: user import jobs (no S3, so a started job fails as one without its file)
+        _writes("CreateUserImportJob", import_jobs.create_user_import_job),
+        _reads("DescribeUserImportJob", import_jobs.describe_user_import_job),
+        _reads("GetCSVHeader", import_jobs.get_csv_header),
+        _reads("ListUserImportJobs", import_jobs.list_user_import_jobs),
+        _writes("StartUserImportJob", import_jobs.start_user_import_job),
+        _writes("StopUserImportJob", import_jobs.stop_user_import_job),
+        # security.py: threat protection and log delivery settings
+        _reads("DescribeRiskConfiguration", security.describe_risk_configuration),
+        _writes("SetRiskConfiguration", security.set_risk_configuration),
+        _reads("GetLogDeliveryConfiguration", security.get_log_delivery_configuration),
+        _writes("SetLogDeliveryConfiguration", security.set_log_delivery_configuration),
     ),
     "cognito-identity": _table(
         "cognito-identity",

@@ -20,6 +20,7 @@ __all__ = [
     "get_user_pool_mfa_config",
     "list_user_pools",
     "set_user_pool_mfa_config",
+    "update_user_pool",
 ]
 
 # CreateUserPool fields DescribeUserPool gives back as they were sent.
@@ -36,7 +37,6 @@ _POOL_ECHO = (
     "SmsVerificationMessage",
     "UserAttributeUpdateSettings",
     "UserPoolAddOns",
-    "UserPoolTags",
     "UserPoolTier",
     "VerificationMessageTemplate",
 )
@@ -89,13 +89,35 @@ def _describe_pool(pool: Pool) -> dict[str, Any]:
         view["UsernameAttributes"] = list(pool.username_attributes)
     if pool.device_configuration is not None:
         view["DeviceConfiguration"] = dict(pool.device_configuration)
-    view.update(pool.config)
+    view.update({key: value for key, value in pool.config.items() if key in _POOL_ECHO})
+    if pool.tags:
+        view["UserPoolTags"] = dict(pool.tags)
     return view
+
+
+def _configure(pool: Pool, body: dict[str, Any]) -> None:
+    """Set what CreateUserPool and UpdateUserPool share; a field left out takes its default, as in Cognito."""
+    policies = body.get("Policies") or {}
+    pool.password_policy = {**DEFAULT_PASSWORD_POLICY, **(policies.get("PasswordPolicy") or {})}
+    pool.first_factors = list(
+        (policies.get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or ["PASSWORD"]
+    )
+    pool.auto_verified = list(body.get("AutoVerifiedAttributes") or [])
+    devices = body.get("DeviceConfiguration")
+    pool.device_configuration = None
+    if devices is not None:
+        pool.device_configuration = {
+            "ChallengeRequiredOnNewDevice": bool(devices.get("ChallengeRequiredOnNewDevice", False)),
+            "DeviceOnlyRememberedOnUserPrompt": bool(devices.get("DeviceOnlyRememberedOnUserPrompt", False)),
+        }
+    # The MFA factors' own settings (SetUserPoolMfaConfig) are kept: they are not fields of these calls.
+    kept = {key: value for key, value in pool.config.items() if key not in _POOL_ECHO}
+    pool.config = {**kept, **{key: body[key] for key in _POOL_ECHO if key in body}}
+    pool.tags = {str(key): str(value) for key, value in (body.get("UserPoolTags") or {}).items()}
 
 
 async def create_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     now = ctx.now()
-    policies = body.get("Policies") or {}
     username_attributes = list(body.get("UsernameAttributes") or [])
     alias_attributes = list(body.get("AliasAttributes") or [])
     if username_attributes and alias_attributes:
@@ -105,22 +127,13 @@ async def create_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]
     pool = Pool(
         id=new_pool_id(ctx.region), name=body["PoolName"], region=ctx.region, created_at=now, modified_at=now
     )
-    pool.password_policy = {**DEFAULT_PASSWORD_POLICY, **(policies.get("PasswordPolicy") or {})}
-    pool.first_factors = list(
-        (policies.get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or ["PASSWORD"]
-    )
+    pool.issuer_base = ctx.issuer_base
+    _configure(pool, body)
     pool.mfa = body.get("MfaConfiguration") or "OFF"
     pool.sms_mfa = pool.mfa != "OFF" and bool(body.get("SmsConfiguration"))
-    pool.auto_verified = list(body.get("AutoVerifiedAttributes") or [])
     pool.username_attributes = username_attributes
     pool.alias_attributes = alias_attributes
     pool.case_sensitive = bool((body.get("UsernameConfiguration") or {}).get("CaseSensitive", True))
-    devices = body.get("DeviceConfiguration")
-    if devices is not None:
-        pool.device_configuration = {
-            "ChallengeRequiredOnNewDevice": bool(devices.get("ChallengeRequiredOnNewDevice", False)),
-            "DeviceOnlyRememberedOnUserPrompt": bool(devices.get("DeviceOnlyRememberedOnUserPrompt", False)),
-        }
     for spec in body.get("Schema") or []:
         name = str(spec.get("Name", ""))
         if name in STANDARD_ATTRIBUTES:
@@ -128,11 +141,28 @@ async def create_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]
                 pool.required_attributes.append(name)
         else:
             pool.custom_attributes[name.removeprefix("custom:")] = dict(spec)
-    pool.config = {key: body[key] for key in _POOL_ECHO if key in body}
     pool.key_pem = await asyncio.to_thread(generate_key_pem, shared=ctx.shared_key)
     pool.kid = ctx.keys.kid(pool)
     ctx.store.pools[pool.id] = pool
     return {"UserPool": _describe_pool(pool)}
+
+
+async def update_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateUserPool: like Cognito, every settable field not in the request goes back to its default."""
+    pool = ctx.store.pool(body["UserPoolId"])
+    if pool.config.get("DeletionProtection") == "ACTIVE" and body.get("DeletionProtection") != "ACTIVE":
+        # Turning deletion protection off must be asked for; it is not reset by omission.
+        body = {**body, "DeletionProtection": body.get("DeletionProtection") or "ACTIVE"}
+    mfa = body.get("MfaConfiguration") or "OFF"
+    sms = pool.sms_mfa or (mfa != "OFF" and bool(body.get("SmsConfiguration")))
+    if mfa != "OFF" and not (sms or pool.totp_mfa or pool.email_mfa):
+        raise invalid_parameter("At least one MFA method must be enabled to turn MFA on.")
+    _configure(pool, body)
+    pool.mfa, pool.sms_mfa = mfa, sms
+    if body.get("PoolName"):
+        pool.name = body["PoolName"]
+    pool.modified_at = ctx.now()
+    return {}
 
 
 async def describe_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +171,8 @@ async def describe_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, An
 
 async def delete_user_pool(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     pool = ctx.store.pool(body["UserPoolId"])
+    if pool.config.get("DeletionProtection") == "ACTIVE":
+        raise invalid_parameter("The user pool cannot be deleted because deletion protection is activated.")
     del ctx.store.pools[pool.id]
     return {}
 

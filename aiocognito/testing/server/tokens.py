@@ -23,6 +23,7 @@ from aiocognito.errors import ProtocolError
 from ..faults import Fault, not_authorized, user_not_found
 from .keys import KeyRing, b64url
 from .state import Client, Pool, RefreshRecord, Store, User
+from .token_claims import ClaimOverrides
 
 __all__ = [
     "ACCESS_SCOPE",
@@ -75,8 +76,11 @@ def issue_tokens(
     with_refresh: bool = True,
     scope: str = ACCESS_SCOPE,
     nonce: str | None = None,
+    overrides: ClaimOverrides | None = None,
 ) -> dict[str, Any]:
     """An ``AuthenticationResult``: ID and access tokens, and a refresh token of a new family.
+
+    ``overrides`` are a pre token generation trigger's changes to the claims.
 
     ``origin_jti`` and ``auth_time`` are kept when tokens are refreshed (same family). ``scope`` and
     ``nonce`` are the OAuth scopes of the access token and the id token's nonce (the domain's endpoints).
@@ -120,6 +124,9 @@ def issue_tokens(
             "username": user.username,
         }
     )
+    if overrides is not None:
+        overrides.apply(id_claims, "id")
+        overrides.apply(access_claims, "access")
     private = keys.private(pool)
     headers = {"kid": pool.kid, "typ": None}
     result: dict[str, Any] = {
@@ -191,6 +198,7 @@ def refreshed_tokens(
     *,
     now: float,
     scope: str = ACCESS_SCOPE,
+    overrides: ClaimOverrides | None = None,
 ) -> dict[str, Any]:
     """The ``AuthenticationResult`` of a refresh: tokens of the refresh token's family (same
     ``origin_jti``, ``auth_time`` and device).
@@ -209,6 +217,7 @@ def refreshed_tokens(
         device_key=record.device_key,
         with_refresh=client.rotation,
         scope=scope,
+        overrides=overrides,
     )
     if client.rotation:
         pool.refresh_tokens[result["RefreshToken"]].expires_at = record.expires_at

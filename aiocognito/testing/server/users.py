@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from ..faults import Fault, invalid_parameter
+from . import lifecycle
 from .context import Context
 from .paging import paginate
 from .state import Pool, User
@@ -204,6 +205,19 @@ async def admin_create_user(ctx: Context, body: dict[str, Any]) -> dict[str, Any
             )
     else:
         internal, values = new_user_from_request(ctx, pool, body["Username"], body.get("UserAttributes"))
+        await ctx.run_trigger(
+            pool,
+            "pre_sign_up",
+            source="PreSignUp_AdminCreateUser",
+            username=internal,
+            client_id="",
+            request={
+                "userAttributes": dict(values),
+                "validationData": {v["Name"]: v.get("Value", "") for v in body.get("ValidationData") or []},
+                "clientMetadata": dict(body.get("ClientMetadata") or {}),
+            },
+            response={"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+        )
         user = pool.new_user(internal, ctx.now())
         user.attributes.update(values)
     user.set_password(pool.srp_name, password, ctx.now())
@@ -246,6 +260,14 @@ async def admin_confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str,
         raise Fault("NotAuthorizedException", f"User cannot be confirmed. Current status is {user.status}")
     user.status = "CONFIRMED"
     user.codes.pop("SIGN_UP", None)
+    await lifecycle.post_confirmation(
+        ctx,
+        pool,
+        user,
+        source="PostConfirmation_ConfirmSignUp",
+        client_id="",
+        metadata=body.get("ClientMetadata"),
+    )
     return {}
 
 

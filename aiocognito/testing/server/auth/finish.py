@@ -9,9 +9,10 @@ import uuid
 from typing import Any
 
 from ...faults import not_authorized, resource_not_found
+from .. import lifecycle
 from ..context import Context
 from ..state import Client, Device, Pool, User
-from ..tokens import issue_tokens
+from ..tokens import ACCESS_SCOPE, issue_tokens
 from .mfa import mfa_step
 from .passwords import check_status
 from .sessions import AuthSession
@@ -63,7 +64,7 @@ async def after_first_factor(
         step = mfa_step(ctx, pool, user, session)
         if step is not None:
             return step
-    return finish(ctx, pool, client, user, session)
+    return await finish(ctx, pool, client, user, session)
 
 
 def _device_skips_mfa(pool: Pool, user: User, session: AuthSession) -> bool:
@@ -75,10 +76,22 @@ def _device_skips_mfa(pool: Pool, user: User, session: AuthSession) -> bool:
     )
 
 
-def finish(ctx: Context, pool: Pool, client: Client, user: User, session: AuthSession) -> dict[str, Any]:
+async def finish(
+    ctx: Context, pool: Pool, client: Client, user: User, session: AuthSession
+) -> dict[str, Any]:
     """The ``AuthenticationResult`` that ends a sign-in (and a new device when the pool tracks devices);
-    the session is dropped.
+    the session is dropped. The pre token generation and post authentication triggers run first: either
+    refuses the tokens by raising.
     """
+    source = "AuthenticateDevice" if session.device_authenticated else "Authentication"
+    metadata = session.client_metadata
+    overrides = await lifecycle.token_overrides(
+        ctx, pool, client.id, user, source=source, metadata=metadata, scopes=ACCESS_SCOPE.split()
+    )
+    new_device_used = pool.device_configuration is not None and not session.device_authenticated
+    await lifecycle.post_authentication(
+        ctx, pool, client.id, user, new_device_used=new_device_used, metadata=metadata
+    )
     now = ctx.now()
     device_key = session.device_key if session.device_authenticated else ""
     new_device: dict[str, str] | None = None
@@ -89,7 +102,7 @@ def finish(ctx: Context, pool: Pool, client: Client, user: User, session: AuthSe
         device_key = f"{pool.region}_{uuid.uuid4()}"
         user.devices[device_key] = Device(device_key, user.device_group_key, now, now)
         new_device = {"DeviceKey": device_key, "DeviceGroupKey": user.device_group_key}
-    result = issue_tokens(ctx.keys, pool, client, user, now=now, device_key=device_key)
+    result = issue_tokens(ctx.keys, pool, client, user, now=now, device_key=device_key, overrides=overrides)
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device
     ctx.sessions.drop(session)

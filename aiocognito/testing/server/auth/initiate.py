@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...faults import invalid_parameter
+from .. import lifecycle
 from ..checks import check_secret_hash, require
 from ..context import Context
+from ..migration import migrate_user
 from ..state import Client, Pool
 from .custom import start_custom
 from .finish import after_password
@@ -57,10 +59,19 @@ async def _initiate(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[
     if flow not in _ALLOWED_BY or not client.allows(_ALLOWED_BY[flow]):
         raise invalid_parameter(f"{flow} flow not enabled for this client")
     if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-        return refresh_auth(ctx, pool, client, params)
+        return await refresh_auth(ctx, pool, client, params, body.get("ClientMetadata"))
     typed = require(params, "USERNAME")
     check_secret_hash(client, params.get("SECRET_HASH"), [typed])
     user = pool.find_user(typed)
+    metadata = dict(body.get("ClientMetadata") or {})
+    if user is None and flow in _PASSWORD_FLOWS:
+        # Cognito asks the user migration trigger only when it is given the password itself.
+        password = require(params, "PASSWORD")
+        user = await migrate_user(
+            ctx, pool, client.id, typed, source="Authentication", password=password, metadata=metadata
+        )
+    if user is not None and user.enabled:
+        await lifecycle.pre_authentication(ctx, pool, client.id, user, validation_data={}, metadata=metadata)
     session = AuthSession(
         pool_id=pool.id,
         client_id=client.id,

@@ -8,15 +8,19 @@ import hmac
 from typing import Any
 
 from ...faults import Fault, not_authorized, user_not_found
+from .. import lifecycle
 from ..checks import check_secret_hash, require
 from ..context import Context
-from ..state import Client, Pool
-from ..tokens import refresh_record, refreshed_tokens
+from ..state import Client, Pool, User
+from ..token_claims import ClaimOverrides
+from ..tokens import ACCESS_SCOPE, refresh_record, refreshed_tokens
 
 __all__ = ["get_tokens_from_refresh_token", "refresh_auth", "revoke_token"]
 
 
-def refresh_auth(ctx: Context, pool: Pool, client: Client, params: dict[str, str]) -> dict[str, Any]:
+async def refresh_auth(
+    ctx: Context, pool: Pool, client: Client, params: dict[str, str], metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     """REFRESH_TOKEN_AUTH: new ID and access tokens of the refresh token's family (no new refresh token).
 
     Raises:
@@ -38,7 +42,8 @@ def refresh_auth(ctx: Context, pool: Pool, client: Client, params: dict[str, str
     check_secret_hash(
         client, params.get("SECRET_HASH"), [user.username, user.sub, params.get("USERNAME", "")]
     )
-    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now)
+    overrides = await _overrides(ctx, pool, client, user, metadata)
+    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now, overrides=overrides)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
@@ -51,7 +56,7 @@ async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> d
             raise not_authorized(
                 f"Client {client.id} is configured with secret but ClientSecret was not received"
             )
-        if not hmac.compare_digest(str(given).encode(), client.secret.encode()):
+        if not any(hmac.compare_digest(str(given).encode(), s.encode()) for s in client.secrets):
             raise not_authorized(f"Unable to verify secret for client {client.id}")
     now = ctx.now()
     token = body["RefreshToken"]
@@ -70,16 +75,25 @@ async def get_tokens_from_refresh_token(ctx: Context, body: dict[str, Any]) -> d
         raise user_not_found()
     if not user.enabled:
         raise not_authorized("User is disabled.")
-    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now)
+    overrides = await _overrides(ctx, pool, client, user, body.get("ClientMetadata"))
+    result = refreshed_tokens(ctx.keys, pool, client, user, record, now=now, overrides=overrides)
     return {"AuthenticationResult": result}
+
+
+async def _overrides(
+    ctx: Context, pool: Pool, client: Client, user: User, metadata: dict[str, str] | None
+) -> ClaimOverrides | None:
+    # Refreshed tokens go through the pre token generation trigger too (TokenGeneration_RefreshTokens).
+    return await lifecycle.token_overrides(
+        ctx, pool, client.id, user, source="RefreshTokens", metadata=metadata, scopes=ACCESS_SCOPE.split()
+    )
 
 
 async def revoke_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """RevokeToken: a refresh token, and the tokens issued in its family (RFC 7009)."""
     pool, client = ctx.store.client(body["ClientId"])
-    if client.secret and not hmac.compare_digest(
-        str(body.get("ClientSecret") or "").encode(), client.secret.encode()
-    ):
+    given_secret = str(body.get("ClientSecret") or "").encode()
+    if client.secret and not any(hmac.compare_digest(given_secret, s.encode()) for s in client.secrets):
         raise Fault("UnauthorizedException", "Unable to verify the client secret")
     if not client.revocation:
         raise Fault("UnsupportedOperationException", "Token revocation is not enabled for this app client.")

@@ -82,7 +82,7 @@ async def _respond(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[s
             raise invalid_parameter(f"Invalid MFA type {answer}")
         return mfa_challenge(ctx, pool, user, session, answer)
     if name == "MFA_SETUP":
-        return _answer_mfa_setup(ctx, pool, client, user, session, responses)
+        return await _answer_mfa_setup(ctx, pool, client, user, session, responses)
     if name == "CUSTOM_CHALLENGE":
         return await answer_custom(ctx, pool, client, user, session, responses)
     if name in ("SELECT_CHALLENGE", "PASSWORD", "PASSWORD_SRP"):
@@ -157,7 +157,7 @@ async def _answer_code(
         user.email_mfa_enabled = True
         user.preferred_mfa = user.preferred_mfa or "EMAIL_OTP"
     if session.in_mfa:
-        return finish(ctx, pool, client, user, session)
+        return await finish(ctx, pool, client, user, session)
     return await after_first_factor(ctx, pool, client, user, session)
 
 
@@ -183,7 +183,7 @@ async def _answer_new_password(
     return await after_first_factor(ctx, pool, client, user, session)
 
 
-def _answer_mfa_setup(
+async def _answer_mfa_setup(
     ctx: Context, pool: Pool, client: Client, user: User, session: AuthSession, responses: dict[str, str]
 ) -> dict[str, Any]:
     if session.totp_verified:
@@ -191,7 +191,7 @@ def _answer_mfa_setup(
         user.totp_name = session.totp_name
         user.totp_enabled = True
         user.preferred_mfa = "SOFTWARE_TOKEN_MFA"
-        return finish(ctx, pool, client, user, session)
+        return await finish(ctx, pool, client, user, session)
     email = responses.get("EMAIL")
     if email and pool.email_mfa:
         session.setup_email = email

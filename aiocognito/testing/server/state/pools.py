@@ -101,9 +101,17 @@ class Client:
     prevent_existence_errors: bool = True
     # What DescribeUserPoolClient echoes (the request's own fields, normalised).
     config: dict[str, Any] = field(default_factory=dict)
+    # Secrets added by AddUserPoolClientSecret: ClientSecretId, ClientSecretValue, ClientSecretCreateDate.
+    added_secrets: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def allows(self, flow: str) -> bool:
         return f"ALLOW_{flow}" in self.auth_flows
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret the client may prove itself with: its own, then the added ones."""
+        added = [str(item["ClientSecretValue"]) for item in self.added_secrets]
+        return [self.secret, *added] if self.secret else []
 
 
 @dataclass(slots=True)
@@ -167,6 +175,14 @@ class Pool:
     # servers by identifier, as CreateResourceServer describes them.
     domain: str = ""
     resource_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The issuer's base URL when tokens name the server (LocalUserPool(issuer="endpoint")); "" for AWS's.
+    issuer_base: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    # Identity providers by ProviderName, as DescribeIdentityProvider describes them.
+    identity_providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Records the pool only stores and describes (branding, terms, import jobs, risk and log delivery
+    # configurations, linked provider users): area -> id -> record.
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def srp_name(self) -> str:
@@ -175,11 +191,16 @@ class Pool:
 
     @property
     def issuer(self) -> str:
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}"
+        base = self.issuer_base or f"https://cognito-idp.{self.region}.amazonaws.com"
+        return f"{base}/{self.id}"
 
     @property
     def arn(self) -> str:
         return f"arn:aws:cognito-idp:{self.region}:123456789012:userpool/{self.id}"
+
+    def area(self, name: str) -> dict[str, Any]:
+        """The stored records of one area (see :attr:`records`), made on first use."""
+        return self.records.setdefault(name, {})
 
     # --- users -------------------------------------------------------------------------------------
 
