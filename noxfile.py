@@ -53,7 +53,7 @@ def build(session: nox.Session) -> None:
     """The sdist and the wheel, `twine check`, and what each may and may not hold (tools/check_dist.py)."""
     session.install(*CONSTRAINTS, "build", "twine")
     shutil.rmtree("dist", ignore_errors=True)
-    session.run("python", "-m", "build", "--installer", "uv", "--outdir", "dist", ".")
+    session.run("python", "-m", "build", "-q", "--installer", "uv", "--outdir", "dist", ".")
     session.run("twine", "check", "--strict", *sorted(str(path) for path in Path("dist").iterdir()))
     session.run("python", "tools/check_dist.py", "dist")
 
