@@ -51,7 +51,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
     """The sdist and the wheel, `twine check`, and what each may and may not hold (tools/check_dist.py)."""
-    session.install(*CONSTRAINTS, "build", "twine")
+    session.install(*CONSTRAINTS, "build[uv]", "twine")
     shutil.rmtree("dist", ignore_errors=True)
     session.run("python", "-m", "build", "-q", "--installer", "uv", "--outdir", "dist", ".")
     session.run("twine", "check", "--strict", *sorted(str(path) for path in Path("dist").iterdir()))
@@ -62,6 +62,7 @@ def build(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """The documentation (mkdocs + mkdocstrings), built with --strict: a warning fails the build."""
     session.install(
-        *CONSTRAINTS, "-e", ".[fastapi,redis]", "mkdocs", "mkdocs-material", "mkdocstrings-python"
+        *CONSTRAINTS, "-e", ".[fastapi,redis]", "mkdocs", "mkdocs-material", "mkdocstrings-python", "ruff"
     )
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+    quiet = {"NO_MKDOCS_2_WARNING": "1"}  # material's banner about its successor, on every build
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs, env=quiet)

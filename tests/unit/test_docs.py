@@ -12,6 +12,7 @@ import inspect
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -94,12 +95,16 @@ def test_every_page_is_in_the_navigation() -> None:
     assert [page for page in pages if f": {page}" not in nav] == []
 
 
-def test_the_cli_page_lists_every_command() -> None:
+def _hook(name: str) -> ModuleType:
     sys.path.insert(0, str(DOCS / "hooks"))
     try:
-        cli_help = importlib.import_module("cli_help")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(DOCS / "hooks"))
+
+
+def test_the_cli_page_lists_every_command() -> None:
+    cli_help = _hook("cli_help")
     names = cli_help.command_names(cli_help.help_text())
     assert {"sign-in", "verify", "bulk-sign-in", "serve-local", "demo"} <= set(names)
     page = cli_help.on_page_markdown("# CLI\n\n<!-- cli-help -->\n")
@@ -111,3 +116,22 @@ def test_doc_tools_are_pinned() -> None:
     pins = (ROOT / "constraints-dev.txt").read_text(encoding="utf-8")
     for tool in ("mkdocs", "mkdocs-material", "mkdocstrings", "mkdocstrings-python", "griffe"):
         assert re.search(rf"^{re.escape(tool)}==\d", pins, re.MULTILINE), tool
+
+
+def test_sphinx_roles_become_references() -> None:
+    roles = _hook("roles")
+    html = (
+        "a :class:<code>~aiocognito.errors.ServiceError</code>, :func:<code>error_from_reply</code>,"
+        " :meth:<code>User.tokens &lt;aiocognito.user.User.tokens&gt;</code>"
+    )
+    done = roles.on_page_content(html)
+    assert ":class:" not in done and ":func:" not in done and ":meth:" not in done
+    assert (
+        '<autoref identifier="aiocognito.errors.ServiceError" optional><code>ServiceError</code></autoref>'
+        in done
+    )
+    assert "<code>error_from_reply</code>" in done
+    assert (
+        '<autoref identifier="aiocognito.user.User.tokens" optional><code>User.tokens</code></autoref>'
+        in done
+    )
