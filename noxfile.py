@@ -62,7 +62,14 @@ def build(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """The documentation (mkdocs + mkdocstrings), built with --strict: a warning fails the build."""
     session.install(
-        *CONSTRAINTS, "-e", ".[fastapi,redis]", "mkdocs", "mkdocs-material", "mkdocstrings-python", "ruff"
+        *CONSTRAINTS,
+        "-e",
+        ".[fastapi,redis]",
+        "mkdocs",
+        "mkdocs-material",
+        "mkdocstrings-python",
+        "griffe-sphinx",
+        "ruff",
     )
     quiet = {"NO_MKDOCS_2_WARNING": "1"}  # material's banner about its successor, on every build
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs, env=quiet)

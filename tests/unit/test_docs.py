@@ -83,6 +83,19 @@ def test_every_public_name_is_documented() -> None:
     assert missing == [], f"add a `::: path` line to a page in docs/ for: {missing}"
 
 
+def test_every_public_class_and_function_has_a_docstring() -> None:
+    bare = []
+    for module, name in public_names():
+        value = getattr(importlib.import_module(module), name)
+        ours = getattr(value, "__module__", "").startswith("aiocognito")
+        # An alias (powmod = _powmod_gmpy2) is documented by the `#:` comment above it.
+        if _is_named_object(value) and ours and getattr(value, "__name__", None) == name:
+            own = value.__dict__.get("__doc__") if inspect.isclass(value) else value.__doc__
+            if not (own or "").strip():
+                bare.append(f"{module}.{name}")
+    assert bare == []
+
+
 def test_a_missing_name_is_noticed() -> None:
     # The check above must be able to fail: a directive for another object does not count.
     assert not documents("aiocognito.pool.UserPool", "aiocognito", "User")
