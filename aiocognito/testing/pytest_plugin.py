@@ -58,6 +58,7 @@ _MARKER = "cognito_pool"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that gives one test's local user pool its options."""
     config.addinivalue_line(
         "markers",
         f"{_MARKER}(**options): options of the local user pool the cognito_pool fixture creates "
