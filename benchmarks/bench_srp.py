@@ -399,6 +399,9 @@ def main() -> None:
         f"{args.rounds} sign-ins x {args.repeats} (median), ``a`` = {8 * srp.EPHEMERAL_BYTES} bits "
         f"for aiocognito, 1024 for pycognito\n"
     )
+    from aiocognito.srp_backend import describe
+
+    print("".join(f"- {line}\n" for line in describe()))
     rows: list[tuple[str, float]] = []
     if srp.HAVE_GMPY2:
         rows.append(("aiocognito (gmpy2)", measure(aiocognito_sign_in(inputs), args.rounds, args.repeats)))
