@@ -321,7 +321,8 @@ class ComputePool:
         loop = asyncio.get_running_loop()
         batcher = self._loops.get(loop)
         if batcher is None:
-            batcher = self._loops[loop] = _LoopBatcher(self, loop)
+            with self._lock:  # loops in other threads may share the pool
+                batcher = self._loops.setdefault(loop, _LoopBatcher(self, loop))
         return await batcher.submit(effect)
 
     def close(self) -> None:
