@@ -15,6 +15,7 @@ from . import _moved
 from ._service_errors import *  # noqa: F403 - one class per Cognito error code
 from ._service_errors import __all__ as _service_error_names
 from ._version import __version__
+from .compute import ComputePool
 from .core.flows import AuthFlow, DeviceCredentials, UserContext
 from .core.steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
 from .core.tokens import TokenSet
@@ -105,6 +106,7 @@ __all__ = [  # noqa: PLE0604 - ends with the generated error classes
     "ChallengeRequiredError",
     "CodeDelivery",
     "CognitoError",
+    "ComputePool",
     "DeviceCredentials",
     "FileTokenStore",
     "IdentityCredentials",

@@ -18,8 +18,9 @@ Why the defaults are what they are:
   refused before the password was looked at, so repeating it cannot lock anyone out.
 - **SRP math on every core**: each SRP sign-in needs about 4.5 ms of big-number work (with gmpy2). Run
   on the event loop, 500 concurrent sign-ins would stall it for seconds; so the
-  :class:`~aiocognito.flows.Compute` effects of all in-flight sign-ins are gathered in batches and run
-  in worker threads, one per usable core: gmpy2 lets go of the GIL while it exponentiates, so they run
+  :class:`~aiocognito.flows.Compute` effects of all in-flight sign-ins go to the pool's
+  :class:`~aiocognito.ComputePool` (:mod:`aiocognito.compute`), gathered in batches and run in worker
+  threads, one per usable core: gmpy2 lets go of the GIL while it exponentiates, so they run
   in parallel with no process start-up, pickling or pipes. Without gmpy2 (Python's ``pow()`` holds the
   GIL) the batches go to worker processes fed over pipes. Batching keeps the cost of the hop well below
   the math itself.
@@ -37,11 +38,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import math
-import os
-import pickle
-import subprocess
-import sys
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -52,10 +48,9 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from . import driver
-from .core import srp
+from .compute import ComputePool
 from .core.flows import AuthFlow, Call, Challenge, Compute, Signed, SignInContext, Stopped
 from .core.steps import STEP_OF_CHALLENGE
 from .core.tokens import TokenSet
@@ -84,9 +79,6 @@ __all__ = [
 DEFAULT_RATE = 55.0
 #: Sign-ins in flight at once: enough to keep a rate of :data:`DEFAULT_RATE` busy at 1 s latency.
 DEFAULT_CONCURRENCY = 64
-# Computations sent to a worker in one go: big enough to make the hop cheap, small enough that every
-# worker gets some.
-_MAX_BATCH = 32
 
 #: One user's credentials: a ``(username, password)`` pair, a mapping with ``"username"`` and ``"password"``
 #: keys (a :class:`csv.DictReader` row), or an object with ``username`` and ``password`` attributes.
@@ -163,183 +155,6 @@ class SignInResult:
         if error is None:
             return None
         return error.message if isinstance(error, ServiceError) else str(error)
-
-
-# --- SRP math in worker threads or processes ----------------------------------------------------------
-
-_Jobs = list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
-_Results = list[tuple[bool, Any]]
-_FRAME_HEAD = 4
-# The worker: takes sys.path first (so it imports aiocognito from where this process did), keeps its
-# stdout for frames (anything printed goes to stderr) and leaves Ctrl-C to the parent, which closes it.
-_WORKER_BOOT = (
-    "import os, pickle, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-    "out = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
-    "sys.path[:] = pickle.load(sys.stdin.buffer); "
-    "from aiocognito.bulk import _worker_main; _worker_main(sys.stdin.buffer, out)"
-)
-
-
-def _run_batch(jobs: _Jobs) -> _Results:
-    """Run computations: ``(True, result)`` or ``(False, exception)`` for each."""
-    out: _Results = []
-    for function, args, kwargs in jobs:
-        try:
-            out.append((True, function(*args, **kwargs)))
-        except Exception as exc:  # handed back to the flow that asked
-            out.append((False, exc))
-    return out
-
-
-def _worker_main(inp: BinaryIO, out: BinaryIO) -> None:
-    """A worker process's loop: read a batch, run it, write the results; stop at end of input."""
-    while True:
-        head = inp.read(_FRAME_HEAD)
-        if len(head) < _FRAME_HEAD:
-            return
-        jobs = pickle.loads(inp.read(int.from_bytes(head, "big")))  # noqa: S301 - from our parent
-        results = _run_batch(jobs)
-        try:
-            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # an exception that does not pickle: send its text
-            results = [(ok, v if ok else RuntimeError(repr(v))) for ok, v in results]
-            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
-        out.write(len(data).to_bytes(_FRAME_HEAD, "big") + data)
-        out.flush()
-
-
-def _release_gil_in_gmpy2() -> None:
-    """Thread initializer: let this thread's gmpy2 context release the GIL during big operations."""
-    srp.load_backend()
-    gmpy2 = sys.modules["gmpy2"]
-    gmpy2.get_context().allow_release_gil = True
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)  # pragma: no cover - macOS, Windows
-
-
-class _Workers:
-    """Worker processes running batches of SRP math, talked to over pipes with length-prefixed pickles.
-
-    Not :class:`concurrent.futures.ProcessPoolExecutor`: its ``spawn`` start runs the caller's main script
-    again in every worker (a script without an ``if __name__ == "__main__"`` guard then breaks), and
-    ``fork`` copies the locks held by this process's threads. The workers are started on first use, are
-    children of this process (their CPU time shows in ``RUSAGE_CHILDREN`` once closed) and end when
-    their input closes.
-    """
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._idle: asyncio.Queue[asyncio.subprocess.Process] = asyncio.Queue()
-        self._processes: list[asyncio.subprocess.Process] = []
-        self._starting: asyncio.Lock | None = None
-
-    async def _start(self) -> None:
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            if self._processes:
-                return
-            path = pickle.dumps(list(sys.path))
-            for _ in range(self.count):
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", _WORKER_BOOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-                )
-                self._processes.append(process)
-                assert process.stdin is not None
-                process.stdin.write(path)
-                self._idle.put_nowait(process)
-
-    async def run_batch(self, jobs: _Jobs) -> _Results:
-        if not self._processes:
-            await self._start()
-        process = await self._idle.get()
-        assert process.stdin is not None
-        assert process.stdout is not None
-        data = pickle.dumps(jobs, pickle.HIGHEST_PROTOCOL)
-        try:
-            process.stdin.write(len(data).to_bytes(_FRAME_HEAD, "big") + data)
-            await process.stdin.drain()
-            head = await process.stdout.readexactly(_FRAME_HEAD)
-            reply = await process.stdout.readexactly(int.from_bytes(head, "big"))
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            raise RuntimeError(f"an SRP worker process ended (exit status {process.returncode})") from exc
-        # Not put back when interrupted half-way (cancelled): its pipe is out of step.
-        self._idle.put_nowait(process)
-        results: _Results = pickle.loads(reply)  # noqa: S301 - from our own worker
-        return results
-
-    async def aclose(self, timeout: float = 5.0) -> None:
-        processes, self._processes = self._processes, []
-        for process in processes:
-            if process.stdin is not None:
-                process.stdin.close()
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), timeout)
-            except asyncio.TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-class _BatchingRunner:
-    """Runs :class:`Compute` effects in worker processes or an executor, those asked for in one loop
-    iteration together, split into as many batches as there are workers (at most :data:`_MAX_BATCH`
-    each)."""
-
-    def __init__(self, run_batch: Callable[[_Jobs], Awaitable[_Results]], workers: int) -> None:
-        self._run_batch = run_batch
-        self._workers = max(1, workers)
-        self._pending: list[tuple[Compute, asyncio.Future[Any]]] = []
-        self._scheduled = False
-        self._batches: set[asyncio.Task[None]] = set()
-
-    async def __call__(self, effect: Compute) -> Any:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((effect, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        self._scheduled = False
-        pending, self._pending = [p for p in self._pending if not p[1].done()], []
-        if not pending:
-            return
-        size = min(_MAX_BATCH, math.ceil(len(pending) / self._workers))
-        for start in range(0, len(pending), size):
-            # A task of its own: a cancelled sign-in must not cut a batch others wait for.
-            batch = asyncio.ensure_future(self._run(pending[start : start + size]))
-            self._batches.add(batch)
-            batch.add_done_callback(self._batches.discard)
-
-    async def _run(self, chunk: list[tuple[Compute, asyncio.Future[Any]]]) -> None:
-        try:
-            results = await self._run_batch([(e.function, e.args, dict(e.kwargs)) for e, _ in chunk])
-        except BaseException as exc:
-            for _, future in chunk:
-                if not future.done():
-                    future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for (_, future), (ok, value) in zip(chunk, results, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-    async def aclose(self) -> None:
-        for batch in list(self._batches):
-            batch.cancel()
-        await asyncio.gather(*self._batches, return_exceptions=True)
 
 
 # --- one sign-in -------------------------------------------------------------------------------------
@@ -463,51 +278,18 @@ async def _items(credentials: CredentialSource) -> AsyncIterator[Any]:
 
 
 class _Compute:
-    """How the Compute effects of one bulk run are performed, and what to close at its end."""
+    """The compute pool of one bulk run, and whether the run made it (and so closes it)."""
 
-    def __init__(self, workers: int | None, executor: ComputeExecutor | None) -> None:
-        self._workers: _Workers | None = None
-        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
-        self._runner: _BatchingRunner | None = None
-        self.run: Callable[[Compute], Awaitable[Any]] = driver.compute
-        if executor is not None:
-
-            async def in_executor(jobs: _Jobs) -> _Results:
-                return await asyncio.get_running_loop().run_in_executor(executor, _run_batch, jobs)
-
-            self._runner = _BatchingRunner(in_executor, workers or _usable_cores())
-            self.run = self._runner
-            return
-        count = _usable_cores() if workers is None else workers
-        if count < 0:
-            raise ValueError("workers must not be negative")
-        if count == 0 or (workers is None and count == 1):
-            return  # on the event loop: gmpy2 makes it a few milliseconds per sign-in
-        if srp.HAVE_GMPY2:
-            # gmpy2 lets go of the GIL while it exponentiates: threads use every core with no process
-            # start-up, no pickling and no pipes.
-            threads = concurrent.futures.ThreadPoolExecutor(
-                count, thread_name_prefix="aiocognito-srp", initializer=_release_gil_in_gmpy2
-            )
-            self._threads = threads
-
-            async def in_threads(jobs: _Jobs) -> _Results:
-                return await asyncio.get_running_loop().run_in_executor(threads, _run_batch, jobs)
-
-            self._runner = _BatchingRunner(in_threads, count)
-            self.run = self._runner
-            return
-        self._workers = _Workers(count)
-        self._runner = _BatchingRunner(self._workers.run_batch, count)
-        self.run = self._runner
+    def __init__(self, pool: UserPool, workers: int | None, executor: ComputeExecutor | None) -> None:
+        self._own: ComputePool | None = None
+        self.run: Callable[[Compute], Awaitable[Any]] = pool.sign_ins.compute
+        if executor is not None or workers is not None:
+            self._own = ComputePool(workers, executor=executor)
+            self.run = self._own.run
 
     async def aclose(self) -> None:
-        if self._runner is not None:
-            await self._runner.aclose()
-        if self._workers is not None:
-            await self._workers.aclose()
-        if self._threads is not None:
-            await asyncio.to_thread(self._threads.shutdown)
+        if self._own is not None:
+            await self._own.aclose()
 
 
 def _limiter_of(rate: float | RateLimiter | None) -> RateLimiter | None:
@@ -554,8 +336,8 @@ async def sign_in_many(
             slowed down by throttling; or ``None`` for no limit.
         flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...
         client_metadata: sent with every call, for Lambda triggers.
-        workers: processes for the SRP math (default: one per usable core; 0 runs it on the event loop,
-            which is cheapest for a few users).
+        workers: worker threads for the SRP math in a compute pool of this run's own (default: the
+            pool's :class:`~aiocognito.ComputePool`; 0 runs it on the event loop).
         executor: an executor of your own for the SRP math instead (a process or thread pool); it is not
             shut down.
         throttle_retries: times a sign-in that ends throttled is started again.
@@ -579,7 +361,7 @@ async def sign_in_many(
     except ValueError:
         raise ValueError(f"unknown flow {flow!r}: one of {[f.value for f in AuthFlow]}") from None
     bucket = _limiter_of(rate)
-    compute = _Compute(workers, executor)
+    compute = _Compute(pool, workers, executor)
     job = _Job(
         pool=pool,
         flow=auth_flow,

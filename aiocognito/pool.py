@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from .caller import Caller, CognitoCaller
+from .compute import ComputePool, run_default
 from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInContext, UserContext
 from .core.steps import CodeDelivery, SignInStep
 from .core.tokens import TokenSet
@@ -115,6 +116,9 @@ class UserPool:
         clock: the time in epoch seconds (default :func:`time.time`), for token ages and step expiry.
         caller: sends the operations instead of HTTP (a :class:`~aiocognito.caller.Caller`: a test's
             script, or a wrapper that records or shapes calls); the endpoint options then go unused.
+        compute: the :class:`~aiocognito.ComputePool` running the SRP math of sign-ins (``sign_in``,
+            ``step.respond``, device SRP, ``sign_in_many``), shareable between pools; default: one made on
+            first use and shared by every pool given none. ``ComputePool(workers=0)`` runs it inline.
 
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
@@ -151,6 +155,7 @@ class UserPool:
         rate_limits: Mapping[str, RateLimiter] | None = None,
         clock: Callable[[], float] = time.time,
         caller: Caller | None = None,
+        compute: ComputePool | None = None,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -217,6 +222,7 @@ class UserPool:
             sessions=self.sessions,
             session_validity=session_validity,
             make_user=self.user_from_tokens,
+            compute=compute.run if compute is not None else run_default,
         )
 
     def __repr__(self) -> str:

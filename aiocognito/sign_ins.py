@@ -14,6 +14,7 @@ from typing import Any
 
 from . import driver
 from .caller import Caller
+from .compute import run_default
 from .core.flows import (
     Answer,
     Call,
@@ -50,6 +51,7 @@ class SignInService:
         sessions: remembered devices are read there; finished sign-ins are kept there.
         session_validity: seconds a step stays answerable.
         make_user: builds the user of a finished sign-in.
+        compute: runs the flows' SRP math (default: the shared :func:`~aiocognito.compute.run_default`).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class SignInService:
         sessions: SessionBook,
         session_validity: float,
         make_user: UserFactory,
+        compute: Callable[[Compute], Awaitable[Any]] = run_default,
     ) -> None:
         self.client = client
         self.env = env
@@ -68,6 +71,8 @@ class SignInService:
         self._sessions = sessions
         self._session_validity = session_validity
         self._make_user = make_user
+        #: Runs a Compute effect off the event loop (:class:`~aiocognito.ComputePool.run`).
+        self.compute = compute
 
     def __repr__(self) -> str:
         return f"<SignInService {self.client.pool_id} client {self.client.client_id}>"
@@ -81,14 +86,14 @@ class SignInService:
         ctx: SignInContext,
         *,
         perform: Callable[[Call], Awaitable[Any]] | None = None,
-        compute: Callable[[Compute], Awaitable[Any]] = driver.compute,
+        compute: Callable[[Compute], Awaitable[Any]] | None = None,
     ) -> Outcome:
         """Run a sign-in from its first call to its first outcome (a challenge, tokens or a stop).
 
         ``perform`` and ``compute`` replace how calls and SRP math are done (a bulk run shares them).
         """
         flow = start_sign_in(self.client, ctx, self.env)
-        outcome: Outcome = await driver.drive(flow, perform or self.perform, compute)
+        outcome: Outcome = await driver.drive(flow, perform or self.perform, compute or self.compute)
         return outcome
 
     async def answer(self, step: SignInStep, answer: Answer) -> SignInStep:
@@ -108,7 +113,7 @@ class SignInService:
             if device is not None:
                 challenge = replace(challenge, context=replace(ctx, device=device))
         flow = answer_challenge(self.client, challenge, answer, self.env)
-        outcome = await driver.drive(flow, self.perform)
+        outcome = await driver.drive(flow, self.perform, self.compute)
         return await self.step_for(outcome, ctx.username)
 
     def resumed(self, challenge: Challenge, expires_at: float | None) -> SignInStep:

@@ -5,7 +5,17 @@ then the ``PASSWORD_VERIFIER`` claim (``x``, ``u``, ``S``, HKDF, signature) for 
 ``SRP_B``, ``SALT`` and ``SECRET_BLOCK``. CPU time is user + system time of this process and its
 children (``getrusage``), so it counts work wherever a library puts it.
 
-    python benchmarks/bench_srp.py [--rounds N] [--repeats R] [--no-variants]
+Then the big-number backends that can be imported (gmpy2 ``powmod`` and ``powmod_sec``, Python's
+``pow``, OpenSSL through cryptography's DH exchange, python-flint, pycryptodome), timed on the three
+exponentiations of a sign-in: ``g^a`` (640-bit secret exponent), ``g^x`` (256-bit, password-dependent)
+and ``S`` (a 3072-bit base to a 640-bit exponent).
+
+Last, end to end against the local user pool in another process (``benchmarks/_local_pool.py``): client
+CPU per SRP sign-in of ``pool.sign_in`` (concurrent, ``asyncio.gather``), ``pool.sign_in_many`` and
+pycognito (``AWSSRP.authenticate_user`` on one boto3 client, in threads), each in a fresh child process
+(its ``getrusage``, after a warm-up sign-in), in interleaved rounds; ratios with their range.
+
+    python benchmarks/bench_srp.py [--rounds N] [--repeats R] [--no-variants] [--e2e-users N]
 
 Needs the ``bench`` extra (pycognito). Prints Markdown tables.
 """
@@ -13,20 +23,28 @@ Needs the ``bench`` extra (pycognito). Prints Markdown tables.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.metadata
 import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _local_pool import PASSWORD, LocalPoolProcess
 
 from aiocognito.core import srp
+from benchmarks._util import markdown_table
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "srp_js.json"
 
@@ -141,12 +159,232 @@ def check_both_agree_with_the_vector(case: dict[str, Any]) -> None:
         raise SystemExit(f"signatures disagree: aiocognito {claim}, pycognito {theirs}, vector {expected}")
 
 
+# --- big-number backends ---------------------------------------------------------------------------
+
+PowMod = Callable[[int, int, int], int]
+
+
+def _backends() -> list[tuple[str, str, PowMod]]:
+    """(name, side-channel note, powmod) for every backend that imports here."""
+    found: list[tuple[str, str, PowMod]] = [("Python pow()", "variable-time", pow)]
+    try:
+        import gmpy2
+    except ImportError:
+        pass
+    else:
+        fast, sec = gmpy2.powmod, gmpy2.powmod_sec
+        found.append(("gmpy2 powmod", "variable-time", lambda b, e, m: int(fast(b, e, m))))
+        found.append(("gmpy2 powmod_sec", "constant-time (mpz_powm_sec)", lambda b, e, m: int(sec(b, e, m))))
+    try:
+        from cryptography.hazmat.primitives.asymmetric import dh
+    except ImportError:
+        pass
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # FFDH is deprecated in cryptography 50
+            params = dh.DHParameterNumbers(srp.N, srp.G)
+
+        def openssl(base: int, exponent: int, modulus: int) -> int:
+            # The private key's own public value is not checked: 5 stands in for it.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # FFDH is deprecated in cryptography 50
+                key = dh.DHPrivateNumbers(exponent, dh.DHPublicNumbers(5, params)).private_key()
+                return int.from_bytes(key.exchange(dh.DHPublicNumbers(base, params).public_key()), "big")
+
+        found.append(("OpenSSL DH exchange (cryptography)", "constant-time; FFDH deprecated", openssl))
+    try:
+        import flint
+    except ImportError:
+        pass
+    else:
+        fmpz = flint.fmpz
+        found.append(
+            ("python-flint fmpz", "variable-time", lambda b, e, m: int(pow(fmpz(b), fmpz(e), fmpz(m))))
+        )
+    try:
+        from Crypto.Math.Numbers import Integer
+    except ImportError:
+        pass
+    else:
+        found.append(
+            (
+                "pycryptodome Integer",
+                "constant-time (secret exponent)",
+                lambda b, e, m: int(pow(Integer(b), e, m)),
+            )
+        )
+    return found
+
+
+def _thread_ms(function: Callable[[], object], rounds: int) -> float:
+    function()
+    start = time.thread_time()
+    for _ in range(rounds):
+        function()
+    return (time.thread_time() - start) / rounds * 1000
+
+
+def backend_table(rounds: int, repeats: int) -> str:
+    a = int.from_bytes(os.urandom(srp.EPHEMERAL_BYTES), "big") | 1 << (8 * srp.EPHEMERAL_BYTES - 1)
+    x = int.from_bytes(os.urandom(32), "big")
+    base = int.from_bytes(os.urandom(384), "big") % srp.N
+    exponent_s = a + int.from_bytes(os.urandom(32), "big") * x
+    rows = []
+    for name, note, powmod in _backends():
+        if powmod(base, exponent_s, srp.N) != pow(base, exponent_s, srp.N):
+            raise SystemExit(f"{name} computes a wrong power")
+        n = max(3, rounds // 10) if name == "Python pow()" else rounds
+        cells = []
+        total = 0.0
+        for b, e in ((srp.G, a), (srp.G, x), (base, exponent_s)):
+
+            def once(b: int = b, e: int = e, powmod: PowMod = powmod) -> int:
+                return powmod(b, e, srp.N)
+
+            ms = statistics.median(_thread_ms(once, n) for _ in range(repeats))
+            total += ms
+            cells.append(f"{ms:.3f}")
+        rows.append([name, note, *cells, f"{total:.2f}"])
+    return markdown_table(["backend", "side channels", "g^a ms", "g^x ms", "S ms", "sum ms"], rows, "llrrrr")
+
+
+# --- end to end, against the local pool ---------------------------------------------------------------
+
+_E2E = {
+    "sign_in": "aiocognito pool.sign_in (gather)",
+    "sign_in_many": "aiocognito sign_in_many (rate=None)",
+    "pycognito": "pycognito AWSSRP + boto3, threads",
+}
+
+
+async def _aiocognito_child(info: dict[str, Any], many: bool) -> float:
+    import aiocognito
+
+    first, n, c = info["first"], info["n"], info["concurrency"]
+    async with aiocognito.UserPool(
+        info["pool_id"], info["client_id"], endpoint_url=info["endpoint_url"]
+    ) as pool:
+        await pool.sign_in(f"u{first}", PASSWORD)  # warm: a connection, gmpy2 in the workers
+        start = _own_cpu()
+        if many:
+            users = [(f"u{i}", PASSWORD) for i in range(first + 1, first + 1 + n)]
+            ok = sum([r.ok async for r in pool.sign_in_many(users, rate=None, concurrency=c)])
+        else:
+            ok = 0
+            for at in range(first + 1, first + 1 + n, c):
+                names = [f"u{i}" for i in range(at, min(at + c, first + 1 + n))]
+                steps = await asyncio.gather(*(pool.sign_in(u, PASSWORD) for u in names))
+                ok += sum(step.user is not None for step in steps)
+        cpu = _own_cpu() - start
+    if ok != n:
+        raise SystemExit(f"only {ok} of {n} signed in")
+    return cpu
+
+
+def _pycognito_child(info: dict[str, Any]) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from pycognito.aws_srp import AWSSRP
+
+    client = boto3.client("cognito-idp", endpoint_url=info["endpoint_url"], region_name="us-east-1")
+
+    def one(i: int) -> bool:
+        aws = AWSSRP(f"u{i}", PASSWORD, info["pool_id"], info["client_id"], client=client)
+        return "AccessToken" in aws.authenticate_user()["AuthenticationResult"]
+
+    first, n = info["first"], info["n"]
+    with ThreadPoolExecutor(info["concurrency"]) as threads:
+        one(first)
+        start = _own_cpu()
+        ok = sum(threads.map(one, range(first + 1, first + 1 + n)))
+        cpu = _own_cpu() - start
+    if ok != n:
+        raise SystemExit(f"only {ok} of {n} signed in")
+    return cpu
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _child(mode: str, info: dict[str, Any]) -> None:
+    if mode == "pycognito":
+        cpu = _pycognito_child(info)
+    else:
+        cpu = asyncio.run(_aiocognito_child(info, many=mode == "sign_in_many"))
+    print(json.dumps({"cpu_ms": cpu / info["n"] * 1000}))
+
+
+def end_to_end(users: int, rounds: int, concurrency: int) -> str:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    measured: dict[str, list[float]] = {mode: [] for mode in _E2E}
+    print(f"end to end: {rounds} rounds of {users} sign-ins per tool...", file=sys.stderr, flush=True)
+    with LocalPoolProcess(users=rounds * len(_E2E) * (users + 1)) as server:
+        first = 0
+        for _ in range(rounds):
+            for mode in _E2E:
+                info = {
+                    "endpoint_url": server.endpoint_url,
+                    "pool_id": server.pool_id,
+                    "client_id": server.client_id,
+                    "first": first,
+                    "n": users,
+                    "concurrency": concurrency,
+                }
+                first += users + 1
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, json.dumps(info)],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                    timeout=1800,
+                )
+                if done.returncode != 0:
+                    raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
+                measured[mode].append(json.loads(done.stdout.strip().splitlines()[-1])["cpu_ms"])
+    pyco = measured["pycognito"]
+    rows = []
+    for mode, label in _E2E.items():
+        ms = measured[mode]
+        ratios = [p / m for p, m in zip(pyco, ms, strict=True)]
+        rows.append(
+            [
+                label,
+                f"{statistics.median(ms):.2f} ({min(ms):.2f}-{max(ms):.2f})",
+                f"{statistics.median(ratios):.1f}x ({min(ratios):.1f}-{max(ratios):.1f})",
+            ]
+        )
+    return (
+        f"End to end against the local pool in another process: {users} SRP sign-ins per tool and round, "
+        f"{concurrency} in flight, {rounds} interleaved rounds; client CPU (user + system of the client "
+        "process, its worker threads included) per sign-in, median (range), and pycognito's CPU over "
+        "the tool's in the same round.\n\n"
+        + markdown_table(["tool", "client CPU ms / sign-in", "pycognito / tool"], rows)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=100, help="sign-ins per measurement (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="measurements, median reported (default 3)")
     parser.add_argument("--no-variants", action="store_true", help="skip the exponent-size table")
+    parser.add_argument("--e2e-users", type=int, default=200, help="sign-ins per tool and round, end to end")
+    parser.add_argument("--e2e-rounds", type=int, default=3, help="interleaved end-to-end rounds")
+    parser.add_argument("--concurrency", type=int, default=16, help="end-to-end sign-ins in flight")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], json.loads(args.child[1]))
+        return
 
     doc = json.loads(VECTORS.read_text(encoding="utf-8"))
     case = next(c for c in doc["srp_helper_vectors"] if c["name"] == "typical")
@@ -161,6 +399,9 @@ def main() -> None:
         f"{args.rounds} sign-ins x {args.repeats} (median), ``a`` = {8 * srp.EPHEMERAL_BYTES} bits "
         f"for aiocognito, 1024 for pycognito\n"
     )
+    from aiocognito.srp_backend import describe
+
+    print("".join(f"- {line}\n" for line in describe()))
     rows: list[tuple[str, float]] = []
     if srp.HAVE_GMPY2:
         rows.append(("aiocognito (gmpy2)", measure(aiocognito_sign_in(inputs), args.rounds, args.repeats)))
@@ -176,6 +417,11 @@ def main() -> None:
     print("|---|---:|---:|")
     for tool, ms in rows:
         print(f"| {tool} | {ms:.2f} | {pyco_ms / ms:.1f}x |")
+
+    print("\nBig-number backends, CPU ms per exponentiation (median of the repeats):\n")
+    print(backend_table(args.rounds, args.repeats))
+    print()
+    print(end_to_end(args.e2e_users, args.e2e_rounds, args.concurrency))
 
     if args.no_variants or not srp.HAVE_GMPY2:
         return

@@ -22,10 +22,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._util import command_line, machine_lines
 
 HERE = Path(__file__).resolve().parent
-_ORDER = ["bench_srp", "bench_bulk", "bench_fleet", "bench_transport", "bench_tokens", "bench_verify"]
+_ORDER = [
+    "bench_srp",
+    "bench_loop_lag",
+    "bench_bulk",
+    "bench_fleet",
+    "bench_transport",
+    "bench_tokens",
+    "bench_verify",
+]
 # Arguments for a short run, per script (only those known to take them).
 _QUICK = {
-    "bench_srp": ["--rounds", "30", "--repeats", "1", "--no-variants"],
+    "bench_srp": [
+        "--rounds",
+        "30",
+        "--repeats",
+        "1",
+        "--no-variants",
+        "--e2e-users",
+        "20",
+        "--e2e-rounds",
+        "1",
+    ],
     "bench_bulk": ["--quick"],
     "bench_fleet": ["--quick"],
     "bench_transport": ["--quick"],

@@ -523,7 +523,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'aiocognito COMMAND --help' for a command's options. Failures print one line "
         "'ErrorCode: message' on stderr and exit with status 1 (2 for usage errors).",
     )
-    parser.add_argument("--version", action="version", version=f"aiocognito {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"aiocognito {__version__}",
+        help="print the version and exit (with --verbose after it: the SRP backend and the CPU too)",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
     for command in _COMMANDS:
         sub = commands.add_parser(
@@ -634,6 +639,12 @@ def main(argv: list[str] | None = None) -> int:
 
     Errors are reported as one line on stderr: ``Code: message``.
     """
+    given = sys.argv[1:] if argv is None else argv
+    if given[:2] == ["--version", "--verbose"]:
+        from ..srp_backend import describe
+
+        print("\n".join([f"aiocognito {__version__}", *describe()]))
+        return EXIT_OK
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help, --version, usage errors

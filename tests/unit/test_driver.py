@@ -1,32 +1,24 @@
-"""The driver: effects performed, errors thrown back, SRP math kept off the event loop without gmpy2."""
+"""The driver: effects performed, errors thrown back, SRP math kept off the event loop."""
 
 from __future__ import annotations
 
-import pytest
+import threading
 
 from aiocognito import ServiceError, driver
 from aiocognito.core import srp
 from aiocognito.core.flows import Call, Compute
 
 
-async def test_without_gmpy2_the_math_runs_in_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_driver_runs_the_math_off_the_event_loop_thread() -> None:
     a_bytes = bytes(range(1, 81))
-    expected = srp.ephemeral(a_bytes)
-    calls: list[object] = []
-    monkeypatch.setattr(srp, "HAVE_GMPY2", False)
+    seen: list[int] = []
 
-    def run_here(*args: object, **kwargs: object) -> None:
-        calls.append(args)  # would mean the math ran on the event loop's thread
+    def where(value: bytes) -> object:
+        seen.append(threading.get_ident())
+        return srp.ephemeral(value)
 
-    monkeypatch.setattr(srp, "powmod", run_here)
-    try:
-        result = await driver.compute(Compute(srp.ephemeral, (a_bytes,)))
-    finally:
-        pool, driver._process_pool = driver._process_pool, None
-        if pool is not None:
-            pool.shutdown()
-    assert result == expected
-    assert not calls
+    assert await driver.compute(Compute(where, (a_bytes,))) == srp.ephemeral(a_bytes)
+    assert seen and seen[0] != threading.get_ident()
 
 
 async def test_errors_are_thrown_back_into_the_flow() -> None:
