@@ -131,7 +131,9 @@ class SignInService:
             name = (
                 StepName.CONFIRM_SIGN_UP if outcome.reason == "CONFIRM_SIGN_UP" else StepName.RESET_PASSWORD
             )
-            return SignInStep(name=name, username=outcome.username, error=outcome.error)
+            return SignInStep(
+                name=name, username=outcome.username, typed_username=typed_username, error=outcome.error
+            )
         if outcome.device_forgotten:
             await self._sessions.forget_device(typed_username)
         if isinstance(outcome, Challenge):
@@ -149,4 +151,10 @@ class SignInService:
         await self._sessions.save_sign_in(typed_username, username, tokens, device)
         user = self._make_user(username, tokens, device)
         remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
-        return SignInStep(name=StepName.DONE, username=username, user=user, device_remembered=remembered)
+        return SignInStep(
+            name=StepName.DONE,
+            username=username,
+            typed_username=typed_username,
+            user=user,
+            device_remembered=remembered,
+        )

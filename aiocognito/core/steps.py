@@ -139,7 +139,9 @@ class SignInStep:
 
     Attributes:
         name: Amplify v6's step name; a ``str`` enum, so ``step.name == "DONE"`` works.
-        username: the username Cognito knows the user by (its internal name, not an e-mail alias).
+        username: the username Cognito knows the user by (its internal name, not an e-mail alias): the
+            name every answer carries.
+        typed_username: the name the sign-in started with (an alias, perhaps); ``username`` when unknown.
         user: the signed-in :class:`~aiocognito.User`, on ``DONE``.
         challenge_name: Cognito's challenge name (or a ``LOCAL_*`` one), ``None`` when done.
         expires_at: when the step's Cognito session expires (epoch seconds), from ``session_validity``.
@@ -170,8 +172,13 @@ class SignInStep:
     credential_request_options: str | None = None
     error: ServiceError | None = None
     device_remembered: bool = False
+    typed_username: str = ""
     _challenge: Challenge | None = field(default=None, repr=False, compare=False)
     _responder: Responder | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.typed_username:
+            object.__setattr__(self, "typed_username", self.username)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -215,6 +222,7 @@ class SignInStep:
         return cls(
             name=step_name,
             username=challenge.username,
+            typed_username=challenge.context.username if challenge.context else challenge.username,
             challenge_name=name,
             expires_at=expires_at,
             available_challenges=challenge.available_challenges,

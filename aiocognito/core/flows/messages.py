@@ -95,11 +95,13 @@ def str_field(container: Mapping[str, Any], name: str, step: str, max_chars: int
 
 
 def returned_username(params: Mapping[str, Any], username: str, step: str) -> str:
-    """The ``USERNAME`` a challenge names (Cognito's internal name), else the one so far: it is echoed in
-    the next answer and hashed into its SECRET_HASH."""
-    if params.get("USERNAME") is None:
-        return username
-    return str_field(params, "USERNAME", step)
+    """The name a challenge gives the user, ``USERNAME`` or else ``USER_ID_FOR_SRP`` (Cognito's internal
+    name, never an alias), else the one so far: it is echoed in the next answer and hashed into its
+    SECRET_HASH, as Cognito refuses an alias there."""
+    for name in ("USERNAME", "USER_ID_FOR_SRP"):
+        if params.get(name) is not None:
+            return str_field(params, name, step)
+    return username
 
 
 def challenge_parameters(reply: Mapping[str, Any], step: str) -> dict[str, Any]:
