@@ -361,6 +361,39 @@ class UserPool:
             step = await step.respond(answer)
         raise ProtocolError("too many sign-in rounds", step=str(step.name))
 
+    async def auto_sign_in(
+        self,
+        username: str,
+        session: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> SignInStep:
+        """Sign a user in right after sign-up with no password, as Amplify v6's ``autoSignIn``: InitiateAuth
+        ``USER_AUTH`` with the ``session`` that :meth:`confirm_sign_up` (or, for a user confirmed at
+        sign-up, :meth:`sign_up`) returned. The client must allow ``USER_AUTH``; the session works once.
+
+        Returns the first step (MFA may still follow), or ``DONE`` with the user.
+
+        Raises:
+            NotAuthorizedError: the session is unknown, spent, expired or another user's.
+        """
+        if not isinstance(session, str) or not session:
+            raise ValueError("session must be the non-empty Session of sign_up or confirm_sign_up")
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        if isinstance(user_context, str):
+            user_context = UserContext(ip_address=user_context)
+        ctx = SignInContext(
+            username=username,
+            flow=AuthFlow.USER_AUTH,
+            client_metadata=dict(client_metadata) if client_metadata else None,
+            user_context=user_context,
+            device=await self.sessions.device(username),
+            session=session,
+        )
+        return await self.sign_ins.step_for(await self.sign_ins.start(ctx), username)
+
     def sign_in_many(
         self,
         credentials: bulk.CredentialSource,
@@ -493,8 +526,10 @@ class UserPool:
         *,
         force_alias_creation: bool = False,
         client_metadata: Mapping[str, str] | None = None,
+        session: str | None = None,
     ) -> str | None:
-        """ConfirmSignUp with the code the user received; returns the session for sign-in, if any.
+        """ConfirmSignUp with the code the user received; returns the session for :meth:`auto_sign_in`, if
+        Cognito gave one. ``session`` is :attr:`SignUpResult.session`, handed on as Amplify does.
 
         Raises:
             CodeMismatchError, ExpiredCodeError: a wrong or expired code.
@@ -502,6 +537,8 @@ class UserPool:
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username, "ConfirmationCode": code}
         if force_alias_creation:
             params["ForceAliasCreation"] = True
+        if session:
+            params["Session"] = session
         if client_metadata:
             params["ClientMetadata"] = dict(client_metadata)
         reply = await self.call("ConfirmSignUp", self._with_secret_hash(params, username))

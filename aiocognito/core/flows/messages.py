@@ -56,7 +56,13 @@ def initiate(cfg: ClientConfig, ctx: SignInContext, auth_parameters: dict[str, s
     secret_hash = cfg.secret_hash(ctx.username)
     if secret_hash is not None:
         auth_parameters["SECRET_HASH"] = secret_hash
-    params = {"AuthFlow": ctx.flow.value, "ClientId": cfg.client_id, "AuthParameters": auth_parameters}
+    params: dict[str, Any] = {
+        "AuthFlow": ctx.flow.value,
+        "ClientId": cfg.client_id,
+        "AuthParameters": auth_parameters,
+    }
+    if ctx.session is not None:
+        params["Session"] = ctx.session
     return cognito_call(cfg, ctx, "InitiateAuth", params)
 
 

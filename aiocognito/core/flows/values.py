@@ -190,6 +190,8 @@ class SignInContext:
     preferred_challenge: str | None = None
     password: str | None = field(default=None, repr=False)
     device: DeviceCredentials | None = field(default=None, repr=False)
+    #: USER_AUTH's ``Session`` from SignUp / ConfirmSignUp: sign in with no first factor (auto sign-in).
+    session: str | None = field(default=None, repr=False)
 
     @property
     def admin(self) -> bool:

@@ -11,6 +11,7 @@ from ...faults import invalid_parameter
 from ..checks import check_secret_hash, require
 from ..context import Context
 from ..state import Client, Pool
+from .auto_sign_in import auto_sign_in
 from .custom import start_custom
 from .finish import after_password
 from .passwords import check_password, existing_user
@@ -80,6 +81,8 @@ async def _initiate(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[
         return await after_password(ctx, pool, client, user, session)
     if flow == "CUSTOM_AUTH":
         return await start_custom(ctx, pool, client, user, session, params)
+    if body.get("Session"):
+        return await auto_sign_in(ctx, pool, client, user, session, body["Session"])
     return await start_user_auth(ctx, pool, client, user, session, params)
 
 
