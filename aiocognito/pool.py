@@ -315,6 +315,7 @@ class UserPool:
         client_metadata: Mapping[str, str] | None = None,
         user_context: UserContext | str | None = None,
         on_challenge: ChallengeHandler | None = None,
+        admin: bool = False,
     ) -> SignInStep:
         """Sign a user in: the first step, or ``DONE`` with the user.
 
@@ -329,6 +330,10 @@ class UserPool:
             user_context: the end user (an IP address, or a :class:`UserContext`), sent as UserContextData.
             on_challenge: ``async def handler(step)`` returning the answer to each step; without it the
                 first step that needs an answer is returned.
+            admin: sign in with the signed AdminInitiateAuth / AdminRespondToAuthChallenge (a server with
+                AWS credentials), any flow; ``USER_PASSWORD_AUTH`` becomes ``ADMIN_USER_PASSWORD_AUTH``,
+                which implies it. ``user_context`` then goes as ContextData (it needs ``ip_address``,
+                ``server_name`` and ``server_path``).
 
         Raises:
             NotAuthorizedError: wrong username or password (never retried: Cognito locks users out).
@@ -342,6 +347,8 @@ class UserPool:
             raise ValueError("username must be a non-empty string")
         if isinstance(user_context, str):
             user_context = UserContext(ip_address=user_context)
+        if admin and auth_flow is AuthFlow.USER_PASSWORD_AUTH:
+            auth_flow = AuthFlow.ADMIN_USER_PASSWORD_AUTH  # AdminInitiateAuth's name for it
         ctx = SignInContext(
             username=username,
             flow=auth_flow,
@@ -350,6 +357,7 @@ class UserPool:
             preferred_challenge=preferred_challenge,
             password=password,
             device=await self.sessions.device(username),
+            admin_api=admin,
         )
         step = await self.sign_ins.step_for(await self.sign_ins.start(ctx), username)
         if on_challenge is None:

@@ -320,6 +320,7 @@ class SignInStep:
                 "client_metadata": dict(ctx.client_metadata) if ctx.client_metadata else None,
                 "preferred_challenge": ctx.preferred_challenge,
                 "ip_address": user_context.ip_address if user_context else None,
+                "admin": ctx.admin_api,
             },
         }
         return json.dumps(data, separators=(",", ":"))
@@ -404,6 +405,7 @@ def _challenge_from(loaded: dict[str, Any]) -> tuple[Challenge, float | None]:
             ctx_data.get("preferred_challenge"), "preferred_challenge", optional=True
         ),
         user_context=UserContext(ip_address=ip_address) if ip_address else None,
+        admin_api=ctx_data.get("admin") is True,
     )
     challenge = Challenge(challenge_name, username, session, parameters, tuple(available), context)
     return challenge, expires_at

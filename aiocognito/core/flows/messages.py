@@ -37,7 +37,7 @@ MAX_NAMES = 256
 
 
 def cognito_call(cfg: ClientConfig, ctx: SignInContext, operation: str, params: dict[str, Any]) -> Call:
-    """The call, as the Admin* operation for ADMIN_USER_PASSWORD_AUTH, with metadata and user context."""
+    """The call, as the Admin* operation for an admin sign-in, with metadata and user context."""
     if ctx.client_metadata:
         params["ClientMetadata"] = dict(ctx.client_metadata)
     context = ctx.user_context

@@ -53,7 +53,7 @@ async def _initiate(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[
     pool, client = pool_and_client(ctx, body, admin)
     flow = body["AuthFlow"]
     params: dict[str, str] = dict(body.get("AuthParameters") or {})
-    if flow.startswith("ADMIN_") and not admin:
+    if (flow.startswith("ADMIN_") and not admin) or (admin and flow == "USER_PASSWORD_AUTH"):
         raise invalid_parameter("Initiate Auth method not supported.")
     if flow not in _ALLOWED_BY or not client.allows(_ALLOWED_BY[flow]):
         raise invalid_parameter(f"{flow} flow not enabled for this client")
