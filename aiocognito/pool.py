@@ -18,6 +18,7 @@ from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInCo
 from .core.steps import CodeDelivery, SignInStep
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .events import AuthEvents
 from .limits.protocol import RateLimiter
 from .refresh import Refresher
 from .sessions import SessionBook
@@ -191,6 +192,8 @@ class UserPool:
         self._caller: Caller = caller if caller is not None else self._wire
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
         self.sessions = SessionBook(self.token_store, pool_id, client_id)
+        #: Auth events: ``pool.events.subscribe(callback)`` (see :mod:`aiocognito.events`).
+        self.events = AuthEvents()
         self.refresher = Refresher(
             self._caller,
             self.sessions,
@@ -198,6 +201,7 @@ class UserPool:
             now=clock,
             margin=refresh_margin,
             operation=refresh_operation,
+            events=self.events,
         )
         self.refresh_margin = refresh_margin
         self.refresh_operation = refresh_operation
@@ -209,6 +213,7 @@ class UserPool:
             client=client,
             region=self.region,
             now=clock,
+            events=self.events,
         )
         self.sign_ins = SignInService(
             client=client,
@@ -216,7 +221,8 @@ class UserPool:
             caller=self._caller,
             sessions=self.sessions,
             session_validity=session_validity,
-            make_user=self.user_from_tokens,
+            make_user=self._kept_user,
+            events=self.events,
         )
 
     def __repr__(self) -> str:
@@ -250,6 +256,10 @@ class UserPool:
         """A :class:`~aiocognito.User` acting with ``tokens`` (a bearer's, tokens kept elsewhere...)."""
         return User(self._user_parts, username, tokens, device=device)
 
+    def _kept_user(self, username: str, tokens: TokenSet, device: DeviceCredentials | None) -> User:
+        # A user whose session is in the token store: gone from there, it was signed out elsewhere.
+        return User(self._user_parts, username, tokens, device=device, stored=True)
+
     # --- lifetime ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> UserPool:
@@ -265,7 +275,8 @@ class UserPool:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session, unless it was lent."""
+        """Wait for the auth event callbacks still running, then close the HTTP session, unless lent."""
+        await self.events.aclose()
         await self._wire.aclose()
 
     # --- raw calls --------------------------------------------------------------------------------
@@ -475,7 +486,7 @@ class UserPool:
         record = await self.sessions.record(self.sessions.key(username))
         if record is None or record.tokens is None:
             return None
-        return self.user_from_tokens(username, record.tokens, record.device)
+        return self._kept_user(username, record.tokens, record.device)
 
     # --- sign-up and passwords --------------------------------------------------------------------
 

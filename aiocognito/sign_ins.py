@@ -32,6 +32,7 @@ from .core.flows import (
 from .core.steps import SignInStep, StepName
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .events import AuthEvent, AuthEventKind, AuthEvents
 from .sessions import SessionBook
 
 __all__ = ["SignInService", "UserFactory"]
@@ -50,6 +51,7 @@ class SignInService:
         sessions: remembered devices are read there; finished sign-ins are kept there.
         session_validity: seconds a step stays answerable.
         make_user: builds the user of a finished sign-in.
+        events: told of finished sign-ins and remembered devices.
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class SignInService:
         sessions: SessionBook,
         session_validity: float,
         make_user: UserFactory,
+        events: AuthEvents | None = None,
     ) -> None:
         self.client = client
         self.env = env
@@ -68,6 +71,7 @@ class SignInService:
         self._sessions = sessions
         self._session_validity = session_validity
         self._make_user = make_user
+        self._events = events if events is not None else AuthEvents()
 
     def __repr__(self) -> str:
         return f"<SignInService {self.client.pool_id} client {self.client.client_id}>"
@@ -151,6 +155,16 @@ class SignInService:
         await self._sessions.save_sign_in(typed_username, username, tokens, device)
         user = self._make_user(username, tokens, device)
         remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
+        self._events.emit(AuthEvent(AuthEventKind.SIGNED_IN, username, tokens=tokens))
+        if remembered and device is not None:
+            necessary = outcome.user_confirmation_necessary
+            event = AuthEvent(
+                AuthEventKind.DEVICE_REMEMBERED,
+                username,
+                device_key=device.device_key,
+                user_confirmation_necessary=necessary,
+            )
+            self._events.emit(event)
         return SignInStep(
             name=StepName.DONE,
             username=username,

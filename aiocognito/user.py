@@ -20,6 +20,7 @@ from .core.flows import ClientConfig, DeviceCredentials
 from .core.steps import CodeDelivery
 from .core.tokens import TokenSet
 from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
+from .events import AuthEvent, AuthEventKind, AuthEvents, SignOutReason
 from .refresh import Refresher
 from .sessions import SessionBook
 
@@ -157,6 +158,7 @@ class UserParts:
         client: the app client (its id and secret).
         region: the user pool's region (identity pools name it in their ``Logins`` key).
         now: the clock.
+        events: told of sign-outs and remembered devices.
     """
 
     pool: UserPool
@@ -166,6 +168,7 @@ class UserParts:
     client: ClientConfig
     region: str
     now: Callable[[], float]
+    events: AuthEvents = field(default_factory=AuthEvents)
 
 
 class User:
@@ -180,7 +183,7 @@ class User:
         pool: the pool the user signed in to.
     """
 
-    __slots__ = ("_key", "_parts", "_signed_out", "_tokens", "device", "pool", "username")
+    __slots__ = ("_key", "_parts", "_signed_out", "_stored", "_tokens", "device", "pool", "username")
 
     def __init__(
         self,
@@ -189,8 +192,11 @@ class User:
         tokens: TokenSet,
         *,
         device: DeviceCredentials | None = None,
+        stored: bool = False,
     ) -> None:
         self._parts = parts
+        # Kept in the token store: gone from there means signed out elsewhere.
+        self._stored = stored
         self.pool = parts.pool
         self.username = username
         self._tokens = tokens
@@ -237,7 +243,9 @@ class User:
 
     async def _refreshed(self, *, force: bool) -> TokenSet:
         try:
-            tokens = await self._parts.refresher.tokens_for(self._key, self._tokens, self.device, force=force)
+            tokens = await self._parts.refresher.tokens_for(
+                self._key, self._tokens, self.device, force=force, stored=self._stored
+            )
         except SignedOutError:
             self._signed_out = "the session ended"
             raise
@@ -332,6 +340,7 @@ class User:
         await self._call("DeleteUser")
         self._signed_out = "deleted"
         await self._parts.sessions.delete(self._key)
+        self._tell_signed_out()
 
     async def sign_out(self) -> None:
         """Sign out on this side: revoke the refresh token (RevokeToken, when the access token carries
@@ -379,6 +388,11 @@ class User:
     async def _end(self, why: str) -> None:
         self._signed_out = why
         await self._parts.sessions.forget_session(self._key)
+        self._tell_signed_out()
+
+    def _tell_signed_out(self) -> None:
+        event = AuthEvent(AuthEventKind.SIGNED_OUT, self.username, reason=SignOutReason.BY_THIS_PROCESS)
+        self._parts.events.emit(event)
 
     # --- MFA --------------------------------------------------------------------------------------
 
