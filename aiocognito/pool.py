@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .analytics import AnalyticsCaller
 from .caller import Caller, CognitoCaller
 from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInContext, UserContext
 from .core.steps import CodeDelivery, SignInStep
@@ -116,6 +117,8 @@ class UserPool:
         clock: the time in epoch seconds (default :func:`time.time`), for token ages and step expiry.
         caller: sends the operations instead of HTTP (a :class:`~aiocognito.caller.Caller`: a test's
             script, or a wrapper that records or shapes calls); the endpoint options then go unused.
+        analytics_endpoint_id: an Amazon Pinpoint endpoint id, sent as ``AnalyticsMetadata`` with every
+            operation that takes it (sign-in, sign-up, confirmation, password reset).
 
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
@@ -152,6 +155,7 @@ class UserPool:
         rate_limits: Mapping[str, RateLimiter] | None = None,
         clock: Callable[[], float] = time.time,
         caller: Caller | None = None,
+        analytics_endpoint_id: str | None = None,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -190,6 +194,8 @@ class UserPool:
             urls, self.region, transport, Signer(credentials, profile=profile), rate_limits=rate_limits
         )
         self._caller: Caller = caller if caller is not None else self._wire
+        if analytics_endpoint_id is not None:
+            self._caller = AnalyticsCaller(self._caller, analytics_endpoint_id)
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
         self.sessions = SessionBook(self.token_store, pool_id, client_id)
         #: Auth events: ``pool.events.subscribe(callback)`` (see :mod:`aiocognito.events`).
@@ -503,6 +509,18 @@ class UserPool:
         if user_context is not None and user_context.user_context_data():
             params["UserContextData"] = user_context.user_context_data()
 
+    @classmethod
+    def _add_metadata(
+        cls,
+        params: dict[str, Any],
+        client_metadata: Mapping[str, str] | None,
+        user_context: UserContext | str | None,
+    ) -> dict[str, Any]:
+        if client_metadata:
+            params["ClientMetadata"] = dict(client_metadata)
+        cls._add_user_context(params, user_context)
+        return params
+
     async def sign_up(
         self,
         username: str,
@@ -546,6 +564,7 @@ class UserPool:
         force_alias_creation: bool = False,
         client_metadata: Mapping[str, str] | None = None,
         session: str | None = None,
+        user_context: UserContext | str | None = None,
     ) -> str | None:
         """ConfirmSignUp with the code the user received; returns the session for :meth:`auto_sign_in`, if
         Cognito gave one. ``session`` is :attr:`SignUpResult.session`, handed on as Amplify does.
@@ -558,25 +577,46 @@ class UserPool:
             params["ForceAliasCreation"] = True
         if session:
             params["Session"] = session
-        if client_metadata:
-            params["ClientMetadata"] = dict(client_metadata)
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ConfirmSignUp", self._with_secret_hash(params, username))
         session = reply.get("Session")
         return session if isinstance(session, str) else None
 
-    async def resend_confirmation_code(self, username: str) -> CodeDelivery | None:
+    async def resend_confirmation_code(
+        self,
+        username: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> CodeDelivery | None:
         """ResendConfirmationCode; returns where the code went."""
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ResendConfirmationCode", self._with_secret_hash(params, username))
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
-    async def forgot_password(self, username: str) -> CodeDelivery | None:
+    async def forgot_password(
+        self,
+        username: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> CodeDelivery | None:
         """ForgotPassword: send the user a code to reset the password; returns where it went."""
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ForgotPassword", self._with_secret_hash(params, username))
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
-    async def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+    async def confirm_forgot_password(
+        self,
+        username: str,
+        code: str,
+        new_password: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> None:
         """ConfirmForgotPassword: set a new password with the code from :meth:`forgot_password`.
 
         Raises:
@@ -588,4 +628,5 @@ class UserPool:
             "ConfirmationCode": code,
             "Password": new_password,
         }
+        self._add_metadata(params, client_metadata, user_context)
         await self.call("ConfirmForgotPassword", self._with_secret_hash(params, username))

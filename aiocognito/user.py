@@ -313,9 +313,14 @@ class User:
         """DeleteUserAttributes."""
         await self._call("DeleteUserAttributes", {"UserAttributeNames": list(names)})
 
-    async def send_attribute_verification_code(self, name: str) -> CodeDelivery | None:
+    async def send_attribute_verification_code(
+        self, name: str, *, client_metadata: Mapping[str, str] | None = None
+    ) -> CodeDelivery | None:
         """GetUserAttributeVerificationCode: send a code to verify ``email`` or ``phone_number``."""
-        reply = await self._call("GetUserAttributeVerificationCode", {"AttributeName": name})
+        extra: dict[str, Any] = {"AttributeName": name}
+        if client_metadata:
+            extra["ClientMetadata"] = dict(client_metadata)
+        reply = await self._call("GetUserAttributeVerificationCode", extra)
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
     async def verify_attribute(self, name: str, code: str) -> None:
