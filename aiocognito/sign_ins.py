@@ -171,4 +171,5 @@ class SignInService:
             typed_username=typed_username,
             user=user,
             device_remembered=remembered,
+            user_confirmation_necessary=remembered and outcome.user_confirmation_necessary,
         )

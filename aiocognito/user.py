@@ -514,11 +514,11 @@ class User:
         return Device.from_wire(reply.get("Device"), "GetDevice")
 
     async def remember_device(self) -> None:
-        """UpdateDeviceStatus ``remembered`` for this device (pools that remember on user prompt)."""
-        await self._call(
-            "UpdateDeviceStatus",
-            {"DeviceKey": self._device_key(None), "DeviceRememberedStatus": "remembered"},
-        )
+        """UpdateDeviceStatus ``remembered`` for this device: the user's yes to a sign-in step's
+        ``user_confirmation_necessary`` (pools that remember devices on user prompt)."""
+        key = self._device_key(None)
+        await self._call("UpdateDeviceStatus", {"DeviceKey": key, "DeviceRememberedStatus": "remembered"})
+        self._parts.events.emit(AuthEvent(AuthEventKind.DEVICE_REMEMBERED, self.username, device_key=key))
 
     async def do_not_remember_device(self) -> None:
         """UpdateDeviceStatus ``not_remembered`` for this device."""

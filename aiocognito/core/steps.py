@@ -155,6 +155,9 @@ class SignInStep:
         credential_request_options: the WebAuthn options JSON to hand to the browser.
         error: the Cognito error that ended the sign-in at ``CONFIRM_SIGN_UP`` / ``RESET_PASSWORD``.
         device_remembered: a new device was confirmed during this sign-in (on ``DONE``).
+        user_confirmation_necessary: the pool remembers devices only on the user's word
+            (``userConfirmationNecessary``): ask "remember this device?" and, if yes, call
+            ``step.user.remember_device()`` (on ``DONE``, with ``device_remembered``).
     """
 
     name: StepName
@@ -172,6 +175,7 @@ class SignInStep:
     credential_request_options: str | None = None
     error: ServiceError | None = None
     device_remembered: bool = False
+    user_confirmation_necessary: bool = False
     typed_username: str = ""
     _challenge: Challenge | None = field(default=None, repr=False, compare=False)
     _responder: Responder | None = field(default=None, repr=False, compare=False)
