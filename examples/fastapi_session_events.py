@@ -8,7 +8,7 @@ next request gets a 401 and the cookie is cleared.
 Run it against the local pool::
 
     aiocognito serve-local --port 9229 &   # or any Cognito pool
-    COGNITO_POOL_ID=... COGNITO_CLIENT_ID=... uvicorn examples.fastapi_session_events:app
+    COGNITO_POOL_ID=... COGNITO_CLIENT_ID=... uvicorn --factory examples.fastapi_session_events:create_app
 """
 
 from __future__ import annotations
@@ -65,17 +65,32 @@ def _set_cookie(response: Response, sid: str, expires_at: float) -> None:
     response.set_cookie(COOKIE, sid, max_age=max_age, httponly=True, samesite="lax")
 
 
-def create_app(pool: aiocognito.UserPool) -> FastAPI:
-    """The app, for a pool it does not own (see :data:`app` for one that does)."""
+def create_app(pool: aiocognito.UserPool | None = None) -> FastAPI:
+    """The app, with a pool lent to it, or one of its own from ``$COGNITO_POOL_ID`` /
+    ``$COGNITO_CLIENT_ID`` (``uvicorn --factory examples.fastapi_session_events:create_app``)."""
     table = SessionTable()
-    pool.events.subscribe(table.on_event)
-    api = FastAPI()
+    held: dict[str, aiocognito.UserPool] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is not None:
+            yield
+            return
+        async with aiocognito.UserPool(os.environ["COGNITO_POOL_ID"], os.environ["COGNITO_CLIENT_ID"]) as own:
+            own.events.subscribe(table.on_event)
+            held["pool"] = own
+            yield
+
+    if pool is not None:
+        pool.events.subscribe(table.on_event)
+        held["pool"] = pool
+    api = FastAPI(lifespan=lifespan)
     api.state.sessions = table
 
     @api.post("/login")
     async def login(response: Response, credentials: Credentials) -> dict[str, str]:
         try:
-            step = await pool.sign_in(credentials.username, credentials.password)
+            step = await held["pool"].sign_in(credentials.username, credentials.password)
         except aiocognito.NotAuthorizedError:
             raise HTTPException(401, "wrong username or password") from None
         if step.user is None:
@@ -86,7 +101,7 @@ def create_app(pool: aiocognito.UserPool) -> FastAPI:
 
     async def _user(sid: str | None) -> tuple[str, aiocognito.User]:
         web = table.by_id.get(sid or "")
-        user = await pool.current_user(web.username) if web is not None else None
+        user = await held["pool"].current_user(web.username) if web is not None else None
         if sid is None or user is None:
             raise HTTPException(401, "not signed in")
         return sid, user
@@ -113,13 +128,3 @@ def create_app(pool: aiocognito.UserPool) -> FastAPI:
         return {"signed_out": user.username}
 
     return api
-
-
-@asynccontextmanager
-async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
-    async with aiocognito.UserPool(os.environ["COGNITO_POOL_ID"], os.environ["COGNITO_CLIENT_ID"]) as pool:
-        api.mount("/", create_app(pool))
-        yield
-
-
-app = FastAPI(lifespan=_lifespan)
