@@ -4,6 +4,7 @@ client allows USER_AUTH, and InitiateAuth USER_AUTH with it signs the user in wi
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -72,3 +73,16 @@ async def test_no_session_without_user_auth(local: LocalUserPool) -> None:
         signed_up = await pool.sign_up("newbie", PASSWORD, attributes={"email": "newbie@example.com"})
         assert signed_up.session is None
         assert await pool.confirm_sign_up("newbie", local.outbox.last_code("newbie", "SIGN_UP")) is None
+
+
+async def test_auto_sign_in_session_expires() -> None:
+    offset = [0.0]
+    async with LocalUserPool(clock=lambda: time.time() + offset[0]) as local:
+        pool_id, client_id, _ = await _client(local, False)
+        async with UserPool(pool_id, client_id, endpoint_url=local.endpoint_url) as pool:
+            await pool.sign_up("newbie", PASSWORD, attributes={"email": "newbie@example.com"})
+            session = await pool.confirm_sign_up("newbie", local.outbox.last_code("newbie", "SIGN_UP"))
+            assert session is not None
+            offset[0] = 181.0  # past the client's AuthSessionValidity (3 minutes)
+            with pytest.raises(aiocognito.NotAuthorizedError):
+                await pool.auto_sign_in("newbie", session)
