@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .analytics import AnalyticsCaller
 from .caller import Caller, CognitoCaller
 from .compute import ComputePool, run_default
 from .core.flows import AuthFlow, ClientConfig, DeviceCredentials, Env, SignInContext, UserContext
 from .core.steps import CodeDelivery, SignInStep
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .events import AuthEvents
 from .limits.protocol import RateLimiter
 from .refresh import Refresher
 from .sessions import SessionBook
@@ -119,6 +121,8 @@ class UserPool:
         compute: the :class:`~aiocognito.ComputePool` running the SRP math of sign-ins (``sign_in``,
             ``step.respond``, device SRP, ``sign_in_many``), shareable between pools; default: one made on
             first use and shared by every pool given none. ``ComputePool(workers=0)`` runs it inline.
+        analytics_endpoint_id: an Amazon Pinpoint endpoint id, sent as ``AnalyticsMetadata`` with every
+            operation that takes it (sign-in, sign-up, confirmation, password reset).
 
     Raises:
         TypeError: ``pool_id`` or ``client_id`` is not a non-empty string.
@@ -156,6 +160,7 @@ class UserPool:
         clock: Callable[[], float] = time.time,
         caller: Caller | None = None,
         compute: ComputePool | None = None,
+        analytics_endpoint_id: str | None = None,
     ) -> None:
         if not isinstance(pool_id, str) or not isinstance(client_id, str) or not client_id:
             raise TypeError("pool_id and client_id must be non-empty strings")
@@ -194,8 +199,12 @@ class UserPool:
             urls, self.region, transport, Signer(credentials, profile=profile), rate_limits=rate_limits
         )
         self._caller: Caller = caller if caller is not None else self._wire
+        if analytics_endpoint_id is not None:
+            self._caller = AnalyticsCaller(self._caller, analytics_endpoint_id)
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
         self.sessions = SessionBook(self.token_store, pool_id, client_id)
+        #: Auth events: ``pool.events.subscribe(callback)`` (see :mod:`aiocognito.events`).
+        self.events = AuthEvents()
         self.refresher = Refresher(
             self._caller,
             self.sessions,
@@ -203,6 +212,7 @@ class UserPool:
             now=clock,
             margin=refresh_margin,
             operation=refresh_operation,
+            events=self.events,
         )
         self.refresh_margin = refresh_margin
         self.refresh_operation = refresh_operation
@@ -214,6 +224,7 @@ class UserPool:
             client=client,
             region=self.region,
             now=clock,
+            events=self.events,
         )
         self.sign_ins = SignInService(
             client=client,
@@ -221,8 +232,9 @@ class UserPool:
             caller=self._caller,
             sessions=self.sessions,
             session_validity=session_validity,
-            make_user=self.user_from_tokens,
+            make_user=self._kept_user,
             compute=compute.run if compute is not None else run_default,
+            events=self.events,
         )
 
     def __repr__(self) -> str:
@@ -256,6 +268,10 @@ class UserPool:
         """A :class:`~aiocognito.User` acting with ``tokens`` (a bearer's, tokens kept elsewhere...)."""
         return User(self._user_parts, username, tokens, device=device)
 
+    def _kept_user(self, username: str, tokens: TokenSet, device: DeviceCredentials | None) -> User:
+        # A user whose session is in the token store: gone from there, it was signed out elsewhere.
+        return User(self._user_parts, username, tokens, device=device, stored=True)
+
     # --- lifetime ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> UserPool:
@@ -271,7 +287,8 @@ class UserPool:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session, unless it was lent."""
+        """Wait for the auth event callbacks still running, then close the HTTP session, unless lent."""
+        await self.events.aclose()
         await self._wire.aclose()
 
     # --- raw calls --------------------------------------------------------------------------------
@@ -321,6 +338,7 @@ class UserPool:
         client_metadata: Mapping[str, str] | None = None,
         user_context: UserContext | str | None = None,
         on_challenge: ChallengeHandler | None = None,
+        admin: bool = False,
     ) -> SignInStep:
         """Sign a user in: the first step, or ``DONE`` with the user.
 
@@ -335,6 +353,10 @@ class UserPool:
             user_context: the end user (an IP address, or a :class:`UserContext`), sent as UserContextData.
             on_challenge: ``async def handler(step)`` returning the answer to each step; without it the
                 first step that needs an answer is returned.
+            admin: sign in with the signed AdminInitiateAuth / AdminRespondToAuthChallenge (a server with
+                AWS credentials), any flow; ``USER_PASSWORD_AUTH`` becomes ``ADMIN_USER_PASSWORD_AUTH``,
+                which implies it. ``user_context`` then goes as ContextData (it needs ``ip_address``,
+                ``server_name`` and ``server_path``).
 
         Raises:
             NotAuthorizedError: wrong username or password (never retried: Cognito locks users out).
@@ -348,6 +370,8 @@ class UserPool:
             raise ValueError("username must be a non-empty string")
         if isinstance(user_context, str):
             user_context = UserContext(ip_address=user_context)
+        if admin and auth_flow is AuthFlow.USER_PASSWORD_AUTH:
+            auth_flow = AuthFlow.ADMIN_USER_PASSWORD_AUTH  # AdminInitiateAuth's name for it
         ctx = SignInContext(
             username=username,
             flow=auth_flow,
@@ -356,6 +380,7 @@ class UserPool:
             preferred_challenge=preferred_challenge,
             password=password,
             device=await self.sessions.device(username),
+            admin_api=admin,
         )
         step = await self.sign_ins.step_for(await self.sign_ins.start(ctx), username)
         if on_challenge is None:
@@ -366,6 +391,39 @@ class UserPool:
             answer = await on_challenge(step)
             step = await step.respond(answer)
         raise ProtocolError("too many sign-in rounds", step=str(step.name))
+
+    async def auto_sign_in(
+        self,
+        username: str,
+        session: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> SignInStep:
+        """Sign a user in right after sign-up with no password, as Amplify v6's ``autoSignIn``: InitiateAuth
+        ``USER_AUTH`` with the ``session`` that :meth:`confirm_sign_up` (or, for a user confirmed at
+        sign-up, :meth:`sign_up`) returned. The client must allow ``USER_AUTH``; the session works once.
+
+        Returns the first step (MFA may still follow), or ``DONE`` with the user.
+
+        Raises:
+            NotAuthorizedError: the session is unknown, spent, expired or another user's.
+        """
+        if not isinstance(session, str) or not session:
+            raise ValueError("session must be the non-empty Session of sign_up or confirm_sign_up")
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        if isinstance(user_context, str):
+            user_context = UserContext(ip_address=user_context)
+        ctx = SignInContext(
+            username=username,
+            flow=AuthFlow.USER_AUTH,
+            client_metadata=dict(client_metadata) if client_metadata else None,
+            user_context=user_context,
+            device=await self.sessions.device(username),
+            session=session,
+        )
+        return await self.sign_ins.step_for(await self.sign_ins.start(ctx), username)
 
     def sign_in_many(
         self,
@@ -440,7 +498,7 @@ class UserPool:
         record = await self.sessions.record(self.sessions.key(username))
         if record is None or record.tokens is None:
             return None
-        return self.user_from_tokens(username, record.tokens, record.device)
+        return self._kept_user(username, record.tokens, record.device)
 
     # --- sign-up and passwords --------------------------------------------------------------------
 
@@ -456,6 +514,18 @@ class UserPool:
             user_context = UserContext(ip_address=user_context)
         if user_context is not None and user_context.user_context_data():
             params["UserContextData"] = user_context.user_context_data()
+
+    @classmethod
+    def _add_metadata(
+        cls,
+        params: dict[str, Any],
+        client_metadata: Mapping[str, str] | None,
+        user_context: UserContext | str | None,
+    ) -> dict[str, Any]:
+        if client_metadata:
+            params["ClientMetadata"] = dict(client_metadata)
+        cls._add_user_context(params, user_context)
+        return params
 
     async def sign_up(
         self,
@@ -499,8 +569,11 @@ class UserPool:
         *,
         force_alias_creation: bool = False,
         client_metadata: Mapping[str, str] | None = None,
+        session: str | None = None,
+        user_context: UserContext | str | None = None,
     ) -> str | None:
-        """ConfirmSignUp with the code the user received; returns the session for sign-in, if any.
+        """ConfirmSignUp with the code the user received; returns the session for :meth:`auto_sign_in`, if
+        Cognito gave one. ``session`` is :attr:`SignUpResult.session`, handed on as Amplify does.
 
         Raises:
             CodeMismatchError, ExpiredCodeError: a wrong or expired code.
@@ -508,25 +581,48 @@ class UserPool:
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username, "ConfirmationCode": code}
         if force_alias_creation:
             params["ForceAliasCreation"] = True
-        if client_metadata:
-            params["ClientMetadata"] = dict(client_metadata)
+        if session:
+            params["Session"] = session
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ConfirmSignUp", self._with_secret_hash(params, username))
         session = reply.get("Session")
         return session if isinstance(session, str) else None
 
-    async def resend_confirmation_code(self, username: str) -> CodeDelivery | None:
+    async def resend_confirmation_code(
+        self,
+        username: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> CodeDelivery | None:
         """ResendConfirmationCode; returns where the code went."""
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ResendConfirmationCode", self._with_secret_hash(params, username))
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
-    async def forgot_password(self, username: str) -> CodeDelivery | None:
+    async def forgot_password(
+        self,
+        username: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> CodeDelivery | None:
         """ForgotPassword: send the user a code to reset the password; returns where it went."""
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        self._add_metadata(params, client_metadata, user_context)
         reply = await self.call("ForgotPassword", self._with_secret_hash(params, username))
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
-    async def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+    async def confirm_forgot_password(
+        self,
+        username: str,
+        code: str,
+        new_password: str,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        user_context: UserContext | str | None = None,
+    ) -> None:
         """ConfirmForgotPassword: set a new password with the code from :meth:`forgot_password`.
 
         Raises:
@@ -538,4 +634,5 @@ class UserPool:
             "ConfirmationCode": code,
             "Password": new_password,
         }
+        self._add_metadata(params, client_metadata, user_context)
         await self.call("ConfirmForgotPassword", self._with_secret_hash(params, username))

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from .core.flows import ClientConfig, DeviceCredentials
 from .core.tokens import TokenSet
 from .errors import CognitoError, ProtocolError, ServiceError, SignedOutError, TransportError
+from .events import AuthEvent, AuthEventKind, AuthEvents, SignOutReason
 
 if TYPE_CHECKING:
     from .caller import Caller
@@ -59,6 +60,10 @@ _UNKNOWN_OPERATION_CODES = frozenset(
 )
 # An HTML page with one of these statuses may come from an emulator that lacks the operation.
 _MISSING_OPERATION_STATUSES = frozenset({404, 500, 501})
+
+
+class _GoneFromStore(Exception):
+    """The session kept in the token store is no longer there."""
 
 
 def _says_unknown_operation(error: CognitoError) -> TypeGuard[ServiceError]:
@@ -93,6 +98,7 @@ class Refresher:
         margin: refresh when less than this many seconds remain (at most half the tokens' lifetime).
         operation: ``"auto"``, ``"GetTokensFromRefreshToken"`` or ``"REFRESH_TOKEN_AUTH"`` (see the
             module docstring).
+        events: told of refreshes, failed ones and sessions that end.
     """
 
     def __init__(
@@ -104,6 +110,7 @@ class Refresher:
         now: Callable[[], float],
         margin: float,
         operation: str = _AUTO,
+        events: AuthEvents | None = None,
     ) -> None:
         if operation not in REFRESH_OPERATIONS:
             raise ValueError(
@@ -122,6 +129,7 @@ class Refresher:
         #: The operation the next refresh starts with.
         self.operation = _REFRESH_FLOW if operation == _REFRESH_FLOW else _GET_TOKENS
         self._get_tokens_worked = False
+        self._events = events if events is not None else AuthEvents()
 
     def margin_for(self, tokens: TokenSet) -> float:
         """Seconds before expiry at which ``tokens`` are refreshed: the margin, at most half their life.
@@ -147,11 +155,13 @@ class Refresher:
         device: DeviceCredentials | None,
         *,
         force: bool = False,
+        stored: bool = False,
     ) -> TokenSet:
         """Fresh tokens for the user under ``key``, whose tokens now are ``tokens``.
 
         Called when they are within the refresh margin, or with ``force`` (an explicit refresh, whose
-        failure is raised even while the old tokens are valid).
+        failure is raised even while the old tokens are valid). ``stored``: the session was kept in the
+        token store, so finding it gone there means another process signed the user out.
 
         Raises:
             SignedOutError: the session ended (Cognito refused the refresh token); its record is forgotten.
@@ -159,7 +169,7 @@ class Refresher:
         """
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._refresh(key, tokens, device))
+            task = asyncio.ensure_future(self._told(key, tokens, device, stored))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done))
         try:
@@ -185,12 +195,37 @@ class Refresher:
         if not task.cancelled():
             task.exception()  # retrieved here, so a refresh nobody waits for any more logs nothing
 
-    async def _refresh(self, key: StoreKey, tokens: TokenSet, device: Any) -> TokenSet:
+    async def _told(self, key: StoreKey, tokens: TokenSet, device: Any, kept: bool) -> TokenSet:
+        """A refresh, and the event that tells how it went (once, however many callers wait for it)."""
+        username = key.username
+        try:
+            fresh = await self._refresh(key, tokens, device, kept)
+        except _GoneFromStore as gone:
+            self._events.emit(
+                AuthEvent(AuthEventKind.SIGNED_OUT, username, reason=SignOutReason.GONE_FROM_STORE)
+            )
+            raise SignedOutError(str(gone)) from None
+        except CognitoError as error:
+            cause = error.__cause__ if isinstance(error, SignedOutError) else error
+            if isinstance(error, SignedOutError) or _ends_session(error):
+                reason = SignOutReason.NOT_AUTHORIZED
+                told = cause if isinstance(cause, CognitoError) else error
+                self._events.emit(AuthEvent(AuthEventKind.SIGNED_OUT, username, error=told, reason=reason))
+            else:
+                self._events.emit(AuthEvent(AuthEventKind.REFRESH_FAILED, username, error=error))
+            raise
+        if fresh is not tokens:
+            self._events.emit(AuthEvent(AuthEventKind.TOKENS_REFRESHED, username, tokens=fresh))
+        return fresh
+
+    async def _refresh(self, key: StoreKey, tokens: TokenSet, device: Any, kept: bool) -> TokenSet:
         sessions = self._sessions
         async with sessions.refresh_lock(key):
             # Another process (or pool object) may have refreshed while we waited for the lock.
             record = await sessions.record(key)
             stored = record.tokens if record is not None else None
+            if kept and stored is None:
+                raise _GoneFromStore(f"user {key.username!r} was signed out elsewhere; sign in again")
             # Only stale tokens get here, so fresh stored ones are newer, even when issued in the same
             # second (equal expiry) as ours.
             if stored is not None and stored.access_token != tokens.access_token and self.is_fresh(stored):

@@ -33,6 +33,7 @@ from .core.flows import (
 from .core.steps import SignInStep, StepName
 from .core.tokens import TokenSet
 from .errors import ProtocolError
+from .events import AuthEvent, AuthEventKind, AuthEvents
 from .sessions import SessionBook
 
 __all__ = ["SignInService", "UserFactory"]
@@ -52,6 +53,7 @@ class SignInService:
         session_validity: seconds a step stays answerable.
         make_user: builds the user of a finished sign-in.
         compute: runs the flows' SRP math (default: the shared :func:`~aiocognito.compute.run_default`).
+        events: told of finished sign-ins and remembered devices.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class SignInService:
         session_validity: float,
         make_user: UserFactory,
         compute: Callable[[Compute], Awaitable[Any]] = run_default,
+        events: AuthEvents | None = None,
     ) -> None:
         self.client = client
         self.env = env
@@ -73,6 +76,7 @@ class SignInService:
         self._make_user = make_user
         #: Runs a Compute effect off the event loop (:class:`~aiocognito.ComputePool.run`).
         self.compute = compute
+        self._events = events if events is not None else AuthEvents()
 
     def __repr__(self) -> str:
         return f"<SignInService {self.client.pool_id} client {self.client.client_id}>"
@@ -136,7 +140,9 @@ class SignInService:
             name = (
                 StepName.CONFIRM_SIGN_UP if outcome.reason == "CONFIRM_SIGN_UP" else StepName.RESET_PASSWORD
             )
-            return SignInStep(name=name, username=outcome.username, error=outcome.error)
+            return SignInStep(
+                name=name, username=outcome.username, typed_username=typed_username, error=outcome.error
+            )
         if outcome.device_forgotten:
             await self._sessions.forget_device(typed_username)
         if isinstance(outcome, Challenge):
@@ -154,4 +160,21 @@ class SignInService:
         await self._sessions.save_sign_in(typed_username, username, tokens, device)
         user = self._make_user(username, tokens, device)
         remembered = outcome.device is not None and "NewDeviceMetadata" in outcome.result
-        return SignInStep(name=StepName.DONE, username=username, user=user, device_remembered=remembered)
+        self._events.emit(AuthEvent(AuthEventKind.SIGNED_IN, username, tokens=tokens))
+        if remembered and device is not None:
+            necessary = outcome.user_confirmation_necessary
+            event = AuthEvent(
+                AuthEventKind.DEVICE_REMEMBERED,
+                username,
+                device_key=device.device_key,
+                user_confirmation_necessary=necessary,
+            )
+            self._events.emit(event)
+        return SignInStep(
+            name=StepName.DONE,
+            username=username,
+            typed_username=typed_username,
+            user=user,
+            device_remembered=remembered,
+            user_confirmation_necessary=remembered and outcome.user_confirmation_necessary,
+        )

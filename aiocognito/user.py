@@ -20,6 +20,7 @@ from .core.flows import ClientConfig, DeviceCredentials
 from .core.steps import CodeDelivery
 from .core.tokens import TokenSet
 from .errors import ProtocolError, ServiceError, SignedOutError, TransportError
+from .events import AuthEvent, AuthEventKind, AuthEvents, SignOutReason
 from .refresh import Refresher
 from .sessions import SessionBook
 
@@ -157,6 +158,7 @@ class UserParts:
         client: the app client (its id and secret).
         region: the user pool's region (identity pools name it in their ``Logins`` key).
         now: the clock.
+        events: told of sign-outs and remembered devices.
     """
 
     pool: UserPool
@@ -166,6 +168,7 @@ class UserParts:
     client: ClientConfig
     region: str
     now: Callable[[], float]
+    events: AuthEvents = field(default_factory=AuthEvents)
 
 
 class User:
@@ -180,7 +183,7 @@ class User:
         pool: the pool the user signed in to.
     """
 
-    __slots__ = ("_key", "_parts", "_signed_out", "_tokens", "device", "pool", "username")
+    __slots__ = ("_key", "_parts", "_signed_out", "_stored", "_tokens", "device", "pool", "username")
 
     def __init__(
         self,
@@ -189,8 +192,11 @@ class User:
         tokens: TokenSet,
         *,
         device: DeviceCredentials | None = None,
+        stored: bool = False,
     ) -> None:
         self._parts = parts
+        # Kept in the token store: gone from there means signed out elsewhere.
+        self._stored = stored
         self.pool = parts.pool
         self.username = username
         self._tokens = tokens
@@ -237,7 +243,9 @@ class User:
 
     async def _refreshed(self, *, force: bool) -> TokenSet:
         try:
-            tokens = await self._parts.refresher.tokens_for(self._key, self._tokens, self.device, force=force)
+            tokens = await self._parts.refresher.tokens_for(
+                self._key, self._tokens, self.device, force=force, stored=self._stored
+            )
         except SignedOutError:
             self._signed_out = "the session ended"
             raise
@@ -305,9 +313,14 @@ class User:
         """DeleteUserAttributes."""
         await self._call("DeleteUserAttributes", {"UserAttributeNames": list(names)})
 
-    async def send_attribute_verification_code(self, name: str) -> CodeDelivery | None:
+    async def send_attribute_verification_code(
+        self, name: str, *, client_metadata: Mapping[str, str] | None = None
+    ) -> CodeDelivery | None:
         """GetUserAttributeVerificationCode: send a code to verify ``email`` or ``phone_number``."""
-        reply = await self._call("GetUserAttributeVerificationCode", {"AttributeName": name})
+        extra: dict[str, Any] = {"AttributeName": name}
+        if client_metadata:
+            extra["ClientMetadata"] = dict(client_metadata)
+        reply = await self._call("GetUserAttributeVerificationCode", extra)
         return code_delivery_of(reply.get("CodeDeliveryDetails"))
 
     async def verify_attribute(self, name: str, code: str) -> None:
@@ -332,6 +345,7 @@ class User:
         await self._call("DeleteUser")
         self._signed_out = "deleted"
         await self._parts.sessions.delete(self._key)
+        self._tell_signed_out()
 
     async def sign_out(self) -> None:
         """Sign out on this side: revoke the refresh token (RevokeToken, when the access token carries
@@ -379,6 +393,11 @@ class User:
     async def _end(self, why: str) -> None:
         self._signed_out = why
         await self._parts.sessions.forget_session(self._key)
+        self._tell_signed_out()
+
+    def _tell_signed_out(self) -> None:
+        event = AuthEvent(AuthEventKind.SIGNED_OUT, self.username, reason=SignOutReason.BY_THIS_PROCESS)
+        self._parts.events.emit(event)
 
     # --- MFA --------------------------------------------------------------------------------------
 
@@ -495,11 +514,11 @@ class User:
         return Device.from_wire(reply.get("Device"), "GetDevice")
 
     async def remember_device(self) -> None:
-        """UpdateDeviceStatus ``remembered`` for this device (pools that remember on user prompt)."""
-        await self._call(
-            "UpdateDeviceStatus",
-            {"DeviceKey": self._device_key(None), "DeviceRememberedStatus": "remembered"},
-        )
+        """UpdateDeviceStatus ``remembered`` for this device: the user's yes to a sign-in step's
+        ``user_confirmation_necessary`` (pools that remember devices on user prompt)."""
+        key = self._device_key(None)
+        await self._call("UpdateDeviceStatus", {"DeviceKey": key, "DeviceRememberedStatus": "remembered"})
+        self._parts.events.emit(AuthEvent(AuthEventKind.DEVICE_REMEMBERED, self.username, device_key=key))
 
     async def do_not_remember_device(self) -> None:
         """UpdateDeviceStatus ``not_remembered`` for this device."""

@@ -139,7 +139,9 @@ class SignInStep:
 
     Attributes:
         name: Amplify v6's step name; a ``str`` enum, so ``step.name == "DONE"`` works.
-        username: the username Cognito knows the user by (its internal name, not an e-mail alias).
+        username: the username Cognito knows the user by (its internal name, not an e-mail alias): the
+            name every answer carries.
+        typed_username: the name the sign-in started with (an alias, perhaps); ``username`` when unknown.
         user: the signed-in :class:`~aiocognito.User`, on ``DONE``.
         challenge_name: Cognito's challenge name (or a ``LOCAL_*`` one), ``None`` when done.
         expires_at: when the step's Cognito session expires (epoch seconds), from ``session_validity``.
@@ -153,6 +155,9 @@ class SignInStep:
         credential_request_options: the WebAuthn options JSON to hand to the browser.
         error: the Cognito error that ended the sign-in at ``CONFIRM_SIGN_UP`` / ``RESET_PASSWORD``.
         device_remembered: a new device was confirmed during this sign-in (on ``DONE``).
+        user_confirmation_necessary: the pool remembers devices only on the user's word
+            (``userConfirmationNecessary``): ask "remember this device?" and, if yes, call
+            ``step.user.remember_device()`` (on ``DONE``, with ``device_remembered``).
     """
 
     name: StepName
@@ -170,8 +175,14 @@ class SignInStep:
     credential_request_options: str | None = None
     error: ServiceError | None = None
     device_remembered: bool = False
+    user_confirmation_necessary: bool = False
+    typed_username: str = ""
     _challenge: Challenge | None = field(default=None, repr=False, compare=False)
     _responder: Responder | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.typed_username:
+            object.__setattr__(self, "typed_username", self.username)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -215,6 +226,7 @@ class SignInStep:
         return cls(
             name=step_name,
             username=challenge.username,
+            typed_username=challenge.context.username if challenge.context else challenge.username,
             challenge_name=name,
             expires_at=expires_at,
             available_challenges=challenge.available_challenges,
@@ -312,6 +324,7 @@ class SignInStep:
                 "client_metadata": dict(ctx.client_metadata) if ctx.client_metadata else None,
                 "preferred_challenge": ctx.preferred_challenge,
                 "ip_address": user_context.ip_address if user_context else None,
+                "admin": ctx.admin_api,
             },
         }
         return json.dumps(data, separators=(",", ":"))
@@ -396,6 +409,7 @@ def _challenge_from(loaded: dict[str, Any]) -> tuple[Challenge, float | None]:
             ctx_data.get("preferred_challenge"), "preferred_challenge", optional=True
         ),
         user_context=UserContext(ip_address=ip_address) if ip_address else None,
+        admin_api=ctx_data.get("admin") is True,
     )
     challenge = Challenge(challenge_name, username, session, parameters, tuple(available), context)
     return challenge, expires_at

@@ -173,9 +173,15 @@ async def test_revoked_refresh_token_ends_the_session(server: Server) -> None:
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
     clock = Clock()
-    async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
+    # The laptop keeps its tokens in a store of its own: the phone learns of the sign-out from Cognito
+    # (with one store, it would find its session gone from there first).
+    elsewhere = UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock)
+    async with (
+        UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool,
+        elsewhere,
+    ):
         phone = await signed_in(pool, "alice")
-        laptop = await signed_in(pool, "alice")
+        laptop = await signed_in(elsewhere, "alice")
         await laptop.global_sign_out()
         clock.offset = 3700.0
         with pytest.raises(aiocognito.SignedOutError, match="refused the refresh token"):

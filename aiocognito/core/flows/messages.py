@@ -37,7 +37,7 @@ MAX_NAMES = 256
 
 
 def cognito_call(cfg: ClientConfig, ctx: SignInContext, operation: str, params: dict[str, Any]) -> Call:
-    """The call, as the Admin* operation for ADMIN_USER_PASSWORD_AUTH, with metadata and user context."""
+    """The call, as the Admin* operation for an admin sign-in, with metadata and user context."""
     if ctx.client_metadata:
         params["ClientMetadata"] = dict(ctx.client_metadata)
     context = ctx.user_context
@@ -56,7 +56,13 @@ def initiate(cfg: ClientConfig, ctx: SignInContext, auth_parameters: dict[str, s
     secret_hash = cfg.secret_hash(ctx.username)
     if secret_hash is not None:
         auth_parameters["SECRET_HASH"] = secret_hash
-    params = {"AuthFlow": ctx.flow.value, "ClientId": cfg.client_id, "AuthParameters": auth_parameters}
+    params: dict[str, Any] = {
+        "AuthFlow": ctx.flow.value,
+        "ClientId": cfg.client_id,
+        "AuthParameters": auth_parameters,
+    }
+    if ctx.session is not None:
+        params["Session"] = ctx.session
     return cognito_call(cfg, ctx, "InitiateAuth", params)
 
 
@@ -95,11 +101,13 @@ def str_field(container: Mapping[str, Any], name: str, step: str, max_chars: int
 
 
 def returned_username(params: Mapping[str, Any], username: str, step: str) -> str:
-    """The ``USERNAME`` a challenge names (Cognito's internal name), else the one so far: it is echoed in
-    the next answer and hashed into its SECRET_HASH."""
-    if params.get("USERNAME") is None:
-        return username
-    return str_field(params, "USERNAME", step)
+    """The name a challenge gives the user, ``USERNAME`` or else ``USER_ID_FOR_SRP`` (Cognito's internal
+    name, never an alias), else the one so far: it is echoed in the next answer and hashed into its
+    SECRET_HASH, as Cognito refuses an alias there."""
+    for name in ("USERNAME", "USER_ID_FOR_SRP"):
+        if params.get(name) is not None:
+            return str_field(params, name, step)
+    return username
 
 
 def challenge_parameters(reply: Mapping[str, Any], step: str) -> dict[str, Any]:

@@ -190,10 +190,16 @@ class SignInContext:
     preferred_challenge: str | None = None
     password: str | None = field(default=None, repr=False)
     device: DeviceCredentials | None = field(default=None, repr=False)
+    #: USER_AUTH's ``Session`` from SignUp / ConfirmSignUp: sign in with no first factor (auto sign-in).
+    session: str | None = field(default=None, repr=False)
+
+    #: Sign in with AdminInitiateAuth / AdminRespondToAuthChallenge (signed with AWS credentials).
+    admin_api: bool = False
 
     @property
     def admin(self) -> bool:
-        return self.flow is AuthFlow.ADMIN_USER_PASSWORD_AUTH
+        """Whether the calls are the signed Admin* forms (ADMIN_USER_PASSWORD_AUTH has no other)."""
+        return self.admin_api or self.flow is AuthFlow.ADMIN_USER_PASSWORD_AUTH
 
 
 # --- outcomes ----------------------------------------------------------------------------------------

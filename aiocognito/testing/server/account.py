@@ -9,6 +9,7 @@ from typing import Any
 
 from ..faults import Fault, invalid_parameter, not_authorized, user_not_found
 from . import lifecycle
+from .auth.auto_sign_in import CONFIRMED, SIGNED_UP, redeem_sign_up_session, sign_up_session
 from .auth.mfa import associate_with_session, verify_with_session
 from .auth.passwords import check_password
 from .checks import check_secret_hash, signed_in
@@ -95,6 +96,9 @@ async def sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if response.get("autoVerifyPhone") is True and "phone_number" in values:
         user.attributes["phone_number_verified"] = "true"
     reply: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
+    session = sign_up_session(ctx, pool, client, user, SIGNED_UP)
+    if session is not None:
+        reply["Session"] = session
     if response.get("autoConfirmUser") is True:
         user.status = "CONFIRMED"
         reply["UserConfirmed"] = True
@@ -114,6 +118,10 @@ async def confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if user.status != "UNCONFIRMED":
         raise not_authorized(f"User cannot be confirmed. Current status is {user.status}")
     pending = ctx.check_code(user, "SIGN_UP", body["ConfirmationCode"])
+    client = pool.client(body["ClientId"])
+    if body.get("Session"):
+        # SignUp's session, handed on: it must be this user's, and it is spent.
+        redeem_sign_up_session(ctx, pool, client, user, body["Session"], (SIGNED_UP,))
     user.status = "CONFIRMED"
     user.attributes[f"{pending['attribute']}_verified"] = "true"
     user.modified_at = ctx.now()
@@ -125,7 +133,8 @@ async def confirm_sign_up(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         client_id=body["ClientId"],
         metadata=body.get("ClientMetadata"),
     )
-    return {}
+    session = sign_up_session(ctx, pool, client, user, CONFIRMED)
+    return {"Session": session} if session is not None else {}
 
 
 async def resend_confirmation_code(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from ..checks import check_secret_hash, require
 from ..context import Context
 from ..migration import migrate_user
 from ..state import Client, Pool
+from .auto_sign_in import auto_sign_in
 from .custom import start_custom
 from .finish import after_password
 from .passwords import check_password, existing_user
@@ -54,7 +55,7 @@ async def _initiate(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[
     pool, client = pool_and_client(ctx, body, admin)
     flow = body["AuthFlow"]
     params: dict[str, str] = dict(body.get("AuthParameters") or {})
-    if flow.startswith("ADMIN_") and not admin:
+    if (flow.startswith("ADMIN_") and not admin) or (admin and flow == "USER_PASSWORD_AUTH"):
         raise invalid_parameter("Initiate Auth method not supported.")
     if flow not in _ALLOWED_BY or not client.allows(_ALLOWED_BY[flow]):
         raise invalid_parameter(f"{flow} flow not enabled for this client")
@@ -91,6 +92,8 @@ async def _initiate(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[
         return await after_password(ctx, pool, client, user, session)
     if flow == "CUSTOM_AUTH":
         return await start_custom(ctx, pool, client, user, session, params)
+    if body.get("Session"):
+        return await auto_sign_in(ctx, pool, client, user, session, body["Session"])
     return await start_user_auth(ctx, pool, client, user, session, params)
 
 

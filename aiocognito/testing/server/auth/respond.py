@@ -52,14 +52,12 @@ async def _respond(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[s
     session = _find_session(ctx, body, name, responses)
     if session.client_id != client.id or session.pool_id != pool.id:
         raise not_authorized("Invalid session for the user.")
-    typed = require(responses, "USERNAME")
-    check_secret_hash(client, responses.get("SECRET_HASH"), [typed])
+    named = require(responses, "USERNAME")
+    check_secret_hash(client, responses.get("SECRET_HASH"), [named])
     user = pool.users.get(session.username) if session.username else None
-    if (
-        user is not None
-        and typed not in (session.typed_username, user.username)
-        and pool.find_user(typed) is not user
-    ):
+    # As Cognito: an answer names the user by the username its challenge gave (USERNAME or
+    # USER_ID_FOR_SRP), never by the alias typed at InitiateAuth.
+    if user is not None and named != user.username:
         raise not_authorized("Invalid session for the user.")
     expected = session.challenge
     if name != expected and not (expected == "SELECT_CHALLENGE" and name in ("PASSWORD", "PASSWORD_SRP")):
