@@ -217,3 +217,48 @@ async def test_not_enabled_and_relying_party_from_config() -> None:
             assert step.credential_request_options is not None
             done = await step.respond(json.dumps(authenticator.get(step.credential_request_options)))
             assert done.name == "DONE"
+
+
+def _hostile(good: dict[str, Any]) -> list[Any]:
+    """Credentials a hostile client may send: wrong types and broken encodings in every field."""
+
+    def with_response(**fields: Any) -> dict[str, Any]:
+        return {**good, "response": {**good["response"], **fields}}
+
+    bad_client_data = [b64url(b"[1]"), b64url(b'{"origin": 5}'), "%%%", "\u00e9", ""]
+    return [
+        {},
+        {"id": good["id"]},
+        {**good, "response": "x"},
+        {**good, "response": None},
+        {**good, "rawId": 5},
+        {**good, "type": "password"},
+        *(with_response(clientDataJSON=value) for value in bad_client_data),
+        with_response(attestationObject="AAAA"),
+        with_response(attestationObject=5),
+        with_response(authenticatorData="AAAA"),
+        with_response(signature="AAAA"),
+        with_response(signature=[1]),
+    ]
+
+
+async def test_hostile_credentials_are_refused_with_a_cognito_error(local: Local) -> None:
+    authenticator = SoftAuthenticator()
+    async with local.pool() as pool:
+        user = await local.user(pool)
+        await _register(user, authenticator)
+        for hostile in _hostile(authenticator.create(await user.start_passkey_registration())):
+            await user.start_passkey_registration()
+            with pytest.raises(aiocognito.ServiceError) as refused:
+                await user.complete_passkey_registration(hostile)
+            assert refused.value.status == 400, (hostile, refused.value)
+        step = await pool.sign_in("alice", flow="USER_AUTH", preferred_challenge="WEB_AUTHN")
+        assert step.credential_request_options is not None
+        good = authenticator.get(step.credential_request_options)
+        for hostile in [*_hostile(good), "not json", "[]", '"text"']:
+            step = await pool.sign_in("alice", flow="USER_AUTH", preferred_challenge="WEB_AUTHN")
+            answer = hostile if isinstance(hostile, str) else json.dumps(hostile)
+            with pytest.raises(aiocognito.ServiceError) as refused:
+                await step.respond(answer)
+            assert refused.value.status == 400, (hostile, refused.value)
+        assert len([c async for c in user.list_passkeys()]) == 1

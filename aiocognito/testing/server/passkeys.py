@@ -96,13 +96,15 @@ def allowed_origin(pool: Pool, credential: dict[str, Any]) -> str:
     try:
         padded = client_data + "=" * (-len(client_data) % 4)
         origin = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["origin"]
+        if not isinstance(origin, str):
+            raise TypeError("origin")
         parts = urlsplit(origin)
         host = parts.hostname or ""
     except (ValueError, KeyError, TypeError, UnicodeError):
         raise invalid_parameter("The credential's clientDataJSON is not valid") from None
     rp_id = relying_party(pool)
     secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
-    if not isinstance(origin, str) or not secure or not (host == rp_id or host.endswith("." + rp_id)):
+    if not secure or not (host == rp_id or host.endswith("." + rp_id)):
         raise Fault("WebAuthnOriginNotAllowedException", "The credential's origin is not allowed.")
     return origin
 
@@ -188,7 +190,7 @@ async def complete_web_authn_registration(ctx: Context, body: dict[str, Any]) ->
         )
     except WebAuthnException as error:
         raise Fault("WebAuthnCredentialNotSupportedException", f"The passkey was refused: {error}") from None
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise invalid_parameter("The credential is malformed") from None
     credential_id = b64url(verified.credential_id)
     if find_credential(user, credential_id) is not None:

@@ -83,7 +83,7 @@ async def answer_web_authn(
         )
     except WebAuthnException:
         raise not_authorized("The passkey could not be verified.") from None
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise invalid_parameter("CREDENTIAL is malformed") from None
     if b64url(verified.credential_id) != record["id"]:
         raise Fault("NotAuthorizedException", "The passkey could not be verified.")
