@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import servers
+from cryptography.hazmat.primitives import serialization
 from soft_webauthn import SoftAuthenticator
 
 from aiocognito import UserPool
@@ -123,7 +124,7 @@ class Amplify:
         self.local.run(self.local.server.create_user(self.pool_id, username, PASSWORD, attributes=attributes))
         return username
 
-    def run(self, scenario: str, username: str) -> dict[str, Any]:
+    def run(self, scenario: str, username: str, **extra: Any) -> dict[str, Any]:
         """Run one scenario; a code it asks for comes from the outbox (the newest of that kind)."""
         config = {
             "endpoint": self.local.endpoint_url,
@@ -132,6 +133,7 @@ class Amplify:
             "username": username,
             "password": PASSWORD,
             "email": f"{username}@example.com",
+            **extra,
         }
         result: dict[str, Any] | None = None
         with subprocess.Popen(
@@ -287,6 +289,37 @@ def passkey_list(amp: Amplify) -> None:
     assert result["after"] == [i for i in result["ids"] if i != result["ids"][0]]
 
 
+def passkey_sign_in(amp: Amplify) -> None:
+    username = amp.user()
+    authenticator = SoftAuthenticator()
+
+    async def register() -> None:
+        async with UserPool(amp.pool_id, amp.client_id, endpoint_url=amp.local.endpoint_url) as pool:
+            step = await pool.sign_in(username, PASSWORD)
+            assert step.user is not None
+            options = await step.user.start_passkey_registration()
+            await step.user.complete_passkey_registration(authenticator.create(options))
+
+    amp.local.run(register())
+    ((key_id, key),) = authenticator.keys.items()
+    pem = key.private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    passkey = {
+        "pem": pem,
+        "id": key_id,
+        "userHandle": key.user_handle,
+        "signCount": key.sign_count,
+        "origin": authenticator.origin,
+    }
+    result = amp.run("passkey-sign-in", username, passkey=passkey)
+    assert result["steps"] == []
+    assert result["calls"] == ["InitiateAuth:USER_AUTH", "RespondToAuthChallenge:WEB_AUTHN"]
+    _signed_in(result, username)
+    stored = amp.local.server.store.pools[amp.pool_id].users[username].passkeys
+    assert stored[0]["sign_count"] == 1
+
+
 def auto_sign_in(amp: Amplify) -> None:
     username = servers.random_name("amp")
     result = amp.run("auto-sign-in", username)
@@ -316,6 +349,12 @@ SCENARIOS: list[Any] = [
     pytest.param("refresh (fetchAuthSession forceRefresh)", refresh, {}, id="refresh"),
     pytest.param(
         "passkeys: list, delete", passkey_list, {"first_factors": ["PASSWORD", "WEB_AUTHN"]}, id="passkeys"
+    ),
+    pytest.param(
+        "USER_AUTH WEB_AUTHN (passkey sign-in)",
+        passkey_sign_in,
+        {"first_factors": ["PASSWORD", "WEB_AUTHN"]},
+        id="passkey-sign-in",
     ),
     pytest.param(
         "signUp + autoSignIn (USER_AUTH)",

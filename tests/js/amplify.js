@@ -137,6 +137,51 @@ async function walk(output, answers) {
   return steps;
 }
 
+// A browser's passkey API, just enough for Amplify: the key was registered by the Python side (its
+// PKCS#8 PEM in cfg.passkey); assertions are signed here with node's crypto, as an authenticator would.
+function installPasskeyBrowser(passkey) {
+  class PublicKeyCredential {}
+  class AuthenticatorAssertionResponse {}
+  const key = crypto.createPrivateKey(passkey.pem);
+  const buffer = (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  let signCount = passkey.signCount;
+  globalThis.window = { document: {}, isSecureContext: true, PublicKeyCredential };
+  globalThis.PublicKeyCredential = PublicKeyCredential;
+  globalThis.AuthenticatorAssertionResponse = AuthenticatorAssertionResponse;
+  navigator.credentials = {
+    get: async ({ publicKey }) => {
+      signCount += 1;
+      const count = Buffer.alloc(4);
+      count.writeUInt32BE(signCount);
+      const rpIdHash = crypto.createHash('sha256').update(publicKey.rpId).digest();
+      const authData = Buffer.concat([rpIdHash, Buffer.from([0x05]), count]); // user present + verified
+      const clientData = Buffer.from(
+        JSON.stringify({
+          type: 'webauthn.get',
+          challenge: Buffer.from(publicKey.challenge).toString('base64url'),
+          origin: passkey.origin,
+          crossOrigin: false,
+        }),
+      );
+      const signed = Buffer.concat([authData, crypto.createHash('sha256').update(clientData).digest()]);
+      const response = Object.assign(Object.create(AuthenticatorAssertionResponse.prototype), {
+        clientDataJSON: buffer(clientData),
+        authenticatorData: buffer(authData),
+        signature: buffer(crypto.sign('sha256', signed, key)),
+        userHandle: buffer(Buffer.from(passkey.userHandle, 'base64url')),
+      });
+      return Object.assign(Object.create(PublicKeyCredential.prototype), {
+        id: passkey.id,
+        rawId: buffer(Buffer.from(passkey.id, 'base64url')),
+        type: 'public-key',
+        authenticatorAttachment: 'platform',
+        response,
+        getClientExtensionResults: () => ({}),
+      });
+    },
+  };
+}
+
 // --- scenarios ----------------------------------------------------------------------------------
 
 const scenarios = {
@@ -254,6 +299,17 @@ const scenarios = {
     await auth.deleteWebAuthnCredential({ credentialId: ids[0] });
     const after = (await auth.listWebAuthnCredentials()).credentials.map((c) => c.credentialId);
     return { ids, first, after };
+  },
+
+  // USER_AUTH with the WEB_AUTHN first factor: Amplify asks navigator.credentials.get itself.
+  async 'passkey-sign-in'(cfg) {
+    installPasskeyBrowser(cfg.passkey);
+    const out = await auth.signIn({
+      username: cfg.username,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' },
+    });
+    const steps = await walk(out, {});
+    return { steps, tokens: await session() };
   },
 
   // signUp with autoSignIn, confirmSignUp with the e-mailed code, then autoSignIn (USER_AUTH).
