@@ -398,19 +398,19 @@ async def test_current_user_from_a_file_store_in_a_new_process(local: Local, tmp
         assert await pool.current_user() is None
 
 
-async def test_passkey_calls_pass_through(local: Local) -> None:
-    """The local user pool has no WebAuthn: the calls reach it, well-formed, and its refusal is typed."""
+async def test_passkey_calls_without_passkeys(local: Local) -> None:
+    """A pool whose sign-in policy lacks WEB_AUTHN: the calls reach it, well-formed, and its refusal is
+    typed (tests/integration/test_passkeys.py has the pool with passkeys)."""
     async with local.pool() as pool:
         user = await local.user(pool)
-        with pytest.raises(aiocognito.UnsupportedOperationError):
+        with pytest.raises(aiocognito.WebAuthnNotEnabledError):
             await user.start_passkey_registration()
-        with pytest.raises(aiocognito.UnsupportedOperationError):
+        with pytest.raises(aiocognito.WebAuthnNotEnabledError):
             await user.complete_passkey_registration('{"id": "abc", "type": "public-key"}')
         with pytest.raises(ValueError, match="credential JSON"):
             await user.complete_passkey_registration("not json")
-        with pytest.raises(aiocognito.UnsupportedOperationError):
-            [c async for c in user.list_passkeys()]
-        with pytest.raises(aiocognito.UnsupportedOperationError):
+        assert [c async for c in user.list_passkeys()] == []
+        with pytest.raises(aiocognito.ResourceNotFoundError):
             await user.delete_passkey("credential-id")
 
 

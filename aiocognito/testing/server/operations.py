@@ -26,6 +26,7 @@ from . import (
     groups,
     identity,
     import_jobs,
+    passkeys,
     pool_settings,
     pools,
     providers,
@@ -155,6 +156,11 @@ OPERATIONS: Mapping[str, Mapping[str, Operation]] = {
         _reads("GetDevice", devices.get_device),
         _reads("ListDevices", devices.list_devices),
         _writes("UpdateDeviceStatus", devices.update_device_status),
+        # passkeys.py: WebAuthn credentials (the WEB_AUTHN sign-in is auth/web_authn.py)
+        _writes("CompleteWebAuthnRegistration", passkeys.complete_web_authn_registration),
+        _writes("DeleteWebAuthnCredential", passkeys.delete_web_authn_credential),
+        _reads("ListWebAuthnCredentials", passkeys.list_web_authn_credentials),
+        _writes("StartWebAuthnRegistration", passkeys.start_web_authn_registration),
         # oauth/resource_servers.py: resource servers and their custom scopes
         _writes("CreateResourceServer", resource_servers.create_resource_server),
         _writes("DeleteResourceServer", resource_servers.delete_resource_server),

@@ -205,6 +205,8 @@ def _mfa_config_view(pool: Pool) -> dict[str, Any]:
         view["SmsMfaConfiguration"] = pool.config.get("SmsMfaConfiguration", {})
     if pool.email_mfa:
         view["EmailMfaConfiguration"] = pool.config.get("EmailMfaConfiguration", {})
+    if "WebAuthnConfiguration" in pool.config:
+        view["WebAuthnConfiguration"] = pool.config["WebAuthnConfiguration"]
     return view
 
 
@@ -218,6 +220,8 @@ async def set_user_pool_mfa_config(ctx: Context, body: dict[str, Any]) -> dict[s
     if "EmailMfaConfiguration" in body:
         pool.email_mfa = True
         pool.config["EmailMfaConfiguration"] = body["EmailMfaConfiguration"]
+    if "WebAuthnConfiguration" in body:  # the passkeys' relying party (testing/server/passkeys.py)
+        pool.config["WebAuthnConfiguration"] = dict(body["WebAuthnConfiguration"])
     mfa = body.get("MfaConfiguration") or pool.mfa
     if mfa != "OFF" and not (pool.sms_mfa or pool.totp_mfa or pool.email_mfa):
         raise invalid_parameter("At least one MFA method must be enabled to turn MFA on.")

@@ -1,7 +1,7 @@
 """``RespondToAuthChallenge`` and ``AdminRespondToAuthChallenge``: the answer to each challenge
 (``PASSWORD_VERIFIER``, ``DEVICE_SRP_AUTH`` / ``DEVICE_PASSWORD_VERIFIER``, ``NEW_PASSWORD_REQUIRED``,
 ``SMS_MFA``, ``EMAIL_OTP``, ``SOFTWARE_TOKEN_MFA``, ``SMS_OTP``, ``SELECT_MFA_TYPE``, ``MFA_SETUP``,
-``CUSTOM_CHALLENGE``, ``SELECT_CHALLENGE``) checked against the session that asked it.
+``CUSTOM_CHALLENGE``, ``SELECT_CHALLENGE``, ``WEB_AUTHN``) checked against the session that asked it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .passwords import check_not_locked, check_status, record_failure
 from .sessions import AuthSession
 from .srp import answer_device_srp, claim_is_valid
 from .user_auth import user_auth_factor
+from .web_authn import answer_web_authn
 
 __all__ = ["admin_respond_to_auth_challenge", "respond_to_auth_challenge"]
 
@@ -88,6 +89,8 @@ async def _respond(ctx: Context, body: dict[str, Any], *, admin: bool) -> dict[s
         return await user_auth_factor(ctx, pool, client, user, session, factor, responses)
     if name == "DEVICE_SRP_AUTH":
         return answer_device_srp(ctx, user, session, responses)
+    if name == "WEB_AUTHN":
+        return await answer_web_authn(ctx, pool, client, user, session, responses)
     raise invalid_parameter(f"The challenge {name} is not supported by this server")
 
 

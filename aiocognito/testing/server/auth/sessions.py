@@ -59,6 +59,8 @@ class AuthSession:
     totp_name: str = ""
     totp_verified: bool = False
     setup_email: str = ""
+    # The WEB_AUTHN challenge (base64url) the assertion must sign.
+    webauthn_challenge: str = field(default="", repr=False)
 
 
 class Sessions:

@@ -1,5 +1,6 @@
 """``USER_AUTH``, the choice-based sign-in: the first factors a user has (``PASSWORD``, ``PASSWORD_SRP``,
-``EMAIL_OTP``, ``SMS_OTP``), offered with ``SELECT_CHALLENGE`` unless the client named its preferred one.
+``EMAIL_OTP``, ``SMS_OTP``, ``WEB_AUTHN``), offered with ``SELECT_CHALLENGE`` unless the client named its
+preferred one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .mfa import send_session_code
 from .passwords import check_password, check_status, existing_user
 from .sessions import AuthSession
 from .srp import start_srp
+from .web_authn import start_web_authn
 
 __all__ = ["start_user_auth", "user_auth_factor"]
 
@@ -27,6 +29,8 @@ def _first_factors(pool: Pool, user: User) -> list[str]:
         factors.append("EMAIL_OTP")
     if "SMS_OTP" in pool.first_factors and user.verified("phone_number"):
         factors.append("SMS_OTP")
+    if "WEB_AUTHN" in pool.first_factors and user.passkeys:
+        factors.append("WEB_AUTHN")
     return factors
 
 
@@ -52,6 +56,8 @@ async def user_auth_factor(
         return await after_password(ctx, pool, client, user, session)
     if factor == "PASSWORD_SRP":
         return start_srp(ctx, pool, client, user, session, require(params, "SRP_A"))
+    if factor == "WEB_AUTHN":
+        return start_web_authn(ctx, pool, user, session)
     check_status(user)
     attribute = "email" if factor == "EMAIL_OTP" else "phone_number"
     session.wants_mfa = False

@@ -75,6 +75,8 @@ class User:
     groups: list[str] = field(default_factory=list)
     devices: dict[str, Device] = field(default_factory=dict)
     device_group_key: str = ""
+    # Passkeys (testing/server/passkeys.py): id, public key, sign count, relying party... as JSON.
+    passkeys: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def has_password(self) -> bool:
