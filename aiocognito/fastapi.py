@@ -80,11 +80,14 @@ async def cognito_state(
 
     Args:
         pool_id, client_ids: the pool and the app clients whose tokens are accepted.
-        endpoint_url: the ``cognito-idp`` endpoint of the pool client (a local emulator).
+        endpoint_url: the ``cognito-idp`` endpoint (a local emulator): the pool client calls it and the
+            verifier trusts its JWKS (default: ``$AIOCOGNITO_ENDPOINT_URL``, else
+            ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``; the generic ``$AWS_ENDPOINT_URL`` never chooses
+            the keys).
         prefetch_keys: fetch the JWKS at start-up; a failure is logged and retried on the first request.
         verifier_options: more :class:`TokenVerifier` arguments (``jwks_url``, ``leeway``...).
     """
-    verifier = TokenVerifier(pool_id, client_ids, **verifier_options)
+    verifier = TokenVerifier(pool_id, client_ids, endpoint_url=endpoint_url, **verifier_options)
     async with verifier:
         # The pool only makes calls with an access token (GetUser...), which need no client id of their
         # own; tokens are never refreshed here, the client holding them does that.
