@@ -155,7 +155,8 @@ class TokenClaims:
     Attributes:
         token_use: ``"id"`` or ``"access"``.
         sub: the user's immutable id.
-        username: the name Cognito knows the user by (``username``, or ``cognito:username`` of an ID token).
+        username: the name Cognito knows the user by (``username``, or ``cognito:username`` of an ID token);
+            for a machine token, which has no user, the app client id (its ``sub``).
         client_id: the app client the token was issued to (``client_id``, or ``aud`` of an ID token).
         issuer: ``iss``, the pool's issuer URL.
         expires_at, issued_at: ``exp`` and ``iat``, epoch seconds.
@@ -166,6 +167,8 @@ class TokenClaims:
             revoked together), and the sign-in event.
         raw: every claim, read-only (an ID token's user attributes are here: ``email``...).
         token: the token itself (never shown by ``repr``): an access token can act for the user.
+        is_machine: an access token of the ``client_credentials`` grant (machine to machine): no
+            ``username`` claim and ``sub`` is the app client id. No user stands behind it.
     """
 
     token_use: str
@@ -183,6 +186,7 @@ class TokenClaims:
     event_id: str | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     token: str = field(repr=False, compare=False)
+    is_machine: bool = False
 
 
 # --- the pure core ------------------------------------------------------------------------------------
@@ -341,6 +345,10 @@ def _claims_of(
     sub = get("sub")
     if type(sub) is not str:
         raise InvalidTokenError("the sub claim is missing or not a string", reason="claims")
+    # A client_credentials token has no user: no username, and sub is the app client (Cognito's M2M).
+    machine = use == "access" and username is None and sub == client
+    if machine:
+        username = client
     if type(username) is not str:
         raise InvalidTokenError("the username claim is missing or not a string", reason="claims")
     jti = get("jti")
@@ -374,6 +382,7 @@ def _claims_of(
         _optional_str(get("event_id")),
         MappingProxyType(claims),
         token,
+        machine,
     )
 
 
