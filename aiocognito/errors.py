@@ -26,10 +26,21 @@ _BY_CODE: dict[str, type[ServiceError]] = {}
 
 
 class CognitoError(Exception):
-    """Base of every exception aiocognito raises on purpose."""
+    """Base of every exception aiocognito raises on purpose.
+
+    Attributes:
+        message: what went wrong, in words (never a secret); the first argument unless a subclass sets it.
+    """
 
     #: Whether repeating the same call later may succeed (throttling, a passing fault).
     retryable: ClassVar[bool] = False
+    message: str
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        # ServiceError sets its own (the service's words) before calling here; every other error has one too.
+        if "message" not in self.__dict__:
+            self.message = str(args[0]) if args else ""
 
 
 class ServiceError(CognitoError):
