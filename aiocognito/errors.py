@@ -90,6 +90,26 @@ class ServiceError(CognitoError):
             text += f", request id {self.request_id})" if self.request_id else ")"
         return text
 
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error as botocore's ``ClientError.response``, so code moving from boto3 keeps working::
+
+            except aiocognito.ServiceError as error:
+                if error.response["Error"]["Code"] == "UserNotFoundException": ...
+
+        ``Error.Code`` / ``Error.Message``, ``ResponseMetadata.RequestId`` (``""`` when the reply had none)
+        and ``HTTPStatusCode``. A new dict each time: changing it changes nothing.
+        """
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": {"RequestId": self.request_id or "", "HTTPStatusCode": self.status},
+        }
+
+    @property
+    def operation_name(self) -> str | None:
+        """The operation that was called: botocore's ``ClientError.operation_name``."""
+        return self.operation
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild_service_error,
