@@ -1,9 +1,11 @@
-"""Developer tasks: `nox` runs lint, typecheck and tests; `nox -s bench` runs the benchmarks."""
+"""Developer tasks: `python -m nox` runs lint, typecheck, tests; `python -m nox -s bench`, benchmarks."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
@@ -12,7 +14,23 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
 
-PYTHON = "3.11"
+# --- which Python: the one nox runs on when aiocognito supports it, else the newest supported one found ---
+SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
+
+
+def _python(
+    running: str = f"{sys.version_info.major}.{sys.version_info.minor}",
+    which: Callable[[str], str | None] = shutil.which,
+) -> str:
+    if running in SUPPORTED:
+        return running
+    for version in reversed(SUPPORTED):
+        if which(f"python{version}"):
+            return version
+    return SUPPORTED[-1]  # none found: nox (or uv, which may fetch it) says so
+
+
+PYTHON = _python()
 # The exact versions of the dev tools; the public extras in pyproject.toml only name them.
 CONSTRAINTS = ("-c", "constraints-dev.txt")
 

@@ -6,7 +6,7 @@ Sign users in with SRP and every challenge, keep their tokens fresh, call any Co
         step = await pool.sign_in("alice", "Passw0rd!")
         while step.name != "DONE":
             step = await step.respond(input(f"{step.name}: "))
-        user = step.user
+        user = step.signed_in_user
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,10 +15,6 @@ from . import _moved
 from ._service_errors import *  # noqa: F403 - one class per Cognito error code
 from ._service_errors import __all__ as _service_error_names
 from ._version import __version__
-from .compute import ComputePool
-from .core.flows import AuthFlow, DeviceCredentials, UserContext
-from .core.steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
-from .core.tokens import TokenSet
 from .errors import (
     CognitoError,
     ProtocolError,
@@ -27,16 +23,15 @@ from .errors import (
     SignedOutError,
     TransportError,
 )
-from .pool import SignUpResult, UserPool
-from .stores import MemoryTokenStore, SessionRecord, StoreKey, TokenStore, TokenStoreError
-from .user import User
-from .wire.signing import AwsCredentials
-from .wire.transport import RetryPolicy, Timeouts
 
 _moved.install()  # old module paths (aiocognito.flows...) keep working
 
 if TYPE_CHECKING:
     from .bulk import ChallengeRequiredError, InvalidCredentialsError, SignInResult
+    from .compute import ComputePool
+    from .core.flows import AuthFlow, DeviceCredentials, UserContext
+    from .core.steps import CodeDelivery, NewPassword, SignInStep, StepDataError, StepName
+    from .core.tokens import TokenSet
     from .identity import IdentityCredentials
     from .limits import RateLimiter, RateLimiterError, RateLimitTimeoutError, RedisRateLimiter
     from .oauth import (
@@ -54,11 +49,45 @@ if TYPE_CHECKING:
         UnauthorizedClientError,
         UnsupportedGrantTypeError,
     )
-    from .stores import FileTokenStore, RedisTokenStore
+    from .pool import SignUpResult, UserPool
+    from .stores import (
+        FileTokenStore,
+        MemoryTokenStore,
+        RedisTokenStore,
+        SessionRecord,
+        StoreKey,
+        TokenStore,
+        TokenStoreError,
+    )
+    from .user import User
     from .verify import InsufficientScopeError, TokenClaims, TokenVerifier
+    from .wire.signing import AwsCredentials
+    from .wire.transport import RetryPolicy, Timeouts
 
-# Features a program may not use are imported on first use, so `import aiocognito` stays quick.
+# Everything but the errors is imported on first use (PEP 562), so `import aiocognito` stays quick and
+# the pytest plugin's entry point, which runs this file in every pytest session, imports no aiohttp.
 _LAZY = {
+    "ComputePool": "compute",
+    "AuthFlow": "core.flows",
+    "DeviceCredentials": "core.flows",
+    "UserContext": "core.flows",
+    "CodeDelivery": "core.steps",
+    "NewPassword": "core.steps",
+    "SignInStep": "core.steps",
+    "StepDataError": "core.steps",
+    "StepName": "core.steps",
+    "TokenSet": "core.tokens",
+    "SignUpResult": "pool",
+    "UserPool": "pool",
+    "MemoryTokenStore": "stores",
+    "SessionRecord": "stores",
+    "StoreKey": "stores",
+    "TokenStore": "stores",
+    "TokenStoreError": "stores",
+    "User": "user",
+    "AwsCredentials": "wire.signing",
+    "RetryPolicy": "wire.transport",
+    "Timeouts": "wire.transport",
     "ChallengeRequiredError": "bulk",
     "InvalidCredentialsError": "bulk",
     "SignInResult": "bulk",

@@ -26,10 +26,21 @@ _BY_CODE: dict[str, type[ServiceError]] = {}
 
 
 class CognitoError(Exception):
-    """Base of every exception aiocognito raises on purpose."""
+    """Base of every exception aiocognito raises on purpose.
+
+    Attributes:
+        message: what went wrong, in words (never a secret); the first argument unless a subclass sets it.
+    """
 
     #: Whether repeating the same call later may succeed (throttling, a passing fault).
     retryable: ClassVar[bool] = False
+    message: str
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        # ServiceError sets its own (the service's words) before calling here; every other error has one too.
+        if "message" not in self.__dict__:
+            self.message = str(args[0]) if args else ""
 
 
 class ServiceError(CognitoError):
@@ -78,6 +89,26 @@ class ServiceError(CognitoError):
             text += f" (operation {self.operation}"
             text += f", request id {self.request_id})" if self.request_id else ")"
         return text
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error as botocore's ``ClientError.response``, so code moving from boto3 keeps working::
+
+            except aiocognito.ServiceError as error:
+                if error.response["Error"]["Code"] == "UserNotFoundException": ...
+
+        ``Error.Code`` / ``Error.Message``, ``ResponseMetadata.RequestId`` (``""`` when the reply had none)
+        and ``HTTPStatusCode``. A new dict each time: changing it changes nothing.
+        """
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": {"RequestId": self.request_id or "", "HTTPStatusCode": self.status},
+        }
+
+    @property
+    def operation_name(self) -> str | None:
+        """The operation that was called: botocore's ``ClientError.operation_name``."""
+        return self.operation
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (

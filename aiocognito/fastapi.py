@@ -27,8 +27,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, WebSocketException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import HTTPConnection
 
 from .core.tokens import TokenSet
 from .errors import TransportError
@@ -43,12 +45,16 @@ __all__ = [
     "Claims",
     "CurrentUser",
     "IdClaims",
+    "OptionalBearer",
+    "OptionalClaims",
     "bearer",
     "cognito_state",
     "current_user",
     "lifespan",
+    "optional_bearer",
     "require_groups",
     "require_scopes",
+    "run_lifespan",
 ]
 
 _log = logging.getLogger("aiocognito")
@@ -62,7 +68,18 @@ POOL_STATE = "aiocognito_pool"
 _ACCESS = "access"
 _ID = "id"
 
-_scheme = HTTPBearer(auto_error=False, description="A Cognito access or ID token")
+
+class _BearerScheme(HTTPBearer):
+    """HTTPBearer on any connection: FastAPI before 0.116 reads it from a ``Request`` only (no WebSocket)."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "bearer" or not credentials:
+            return None
+        return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+
+
+_scheme = _BearerScheme(auto_error=False, description="A Cognito access or ID token")
 
 
 @asynccontextmanager
@@ -80,11 +97,14 @@ async def cognito_state(
 
     Args:
         pool_id, client_ids: the pool and the app clients whose tokens are accepted.
-        endpoint_url: the ``cognito-idp`` endpoint of the pool client (a local emulator).
+        endpoint_url: the ``cognito-idp`` endpoint (a local emulator): the pool client calls it and the
+            verifier trusts its JWKS (default: ``$AIOCOGNITO_ENDPOINT_URL``, else
+            ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``; the generic ``$AWS_ENDPOINT_URL`` never chooses
+            the keys).
         prefetch_keys: fetch the JWKS at start-up; a failure is logged and retried on the first request.
         verifier_options: more :class:`TokenVerifier` arguments (``jwks_url``, ``leeway``...).
     """
-    verifier = TokenVerifier(pool_id, client_ids, **verifier_options)
+    verifier = TokenVerifier(pool_id, client_ids, endpoint_url=endpoint_url, **verifier_options)
     async with verifier:
         # The pool only makes calls with an access token (GetUser...), which need no client id of their
         # own; tokens are never refreshed here, the client holding them does that.
@@ -120,15 +140,46 @@ def lifespan(
     return make
 
 
-def _from_state(request: Request, name: str) -> Any:
-    value = getattr(request.state, name, None)
+@asynccontextmanager
+async def run_lifespan(app: Any) -> AsyncIterator[None]:
+    """Run ``app``'s lifespan where no ASGI server does (``httpx.ASGITransport``), its state on ``app.state``.
+
+    ``TestClient(app)`` used as a context manager runs the lifespan itself; ``httpx.ASGITransport``
+    does not, so the dependencies would find no verifier::
+
+        async with run_lifespan(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                ...
+    """
+    async with app.router.lifespan_context(app) as state:
+        names = list(state or {})
+        for name in names:
+            setattr(app.state, name, state[name])
+        try:
+            yield
+        finally:
+            for name in names:
+                delattr(app.state, name)
+
+
+def _from_state(conn: HTTPConnection, name: str) -> Any:
+    value = getattr(conn.state, name, None)
     if value is None:
-        value = getattr(request.app.state, name, None)
+        value = getattr(conn.app.state, name, None)
     if value is None:
         raise RuntimeError(
-            f"no {name!r} in the app's state: use aiocognito.fastapi.lifespan (or cognito_state) in lifespan"
+            f"no {name!r} in the app's state: use aiocognito.fastapi.lifespan (or cognito_state) in lifespan,"
+            " and run_lifespan(app) under httpx.ASGITransport"
         )
     return value
+
+
+def _refused(conn: HTTPConnection, status_code: int, detail: str, headers: dict[str, str]) -> Exception:
+    """An HTTP error, or on a WebSocket a close with policy violation (1008): no HTTP reply is possible."""
+    if conn.scope.get("type") == "websocket":
+        return WebSocketException(code=status.WS_1008_POLICY_VIOLATION, reason=detail[:120])
+    return HTTPException(status_code=status_code, detail=detail, headers=headers)
 
 
 def _quoted(text: str) -> str:
@@ -136,11 +187,11 @@ def _quoted(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable() and ch not in '"\\')
 
 
-def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+def _unauthorized(conn: HTTPConnection, detail: str, error: str | None = None) -> Exception:
     challenge = "Bearer"
     if error is not None:
         challenge += f' error="{error}", error_description="{_quoted(detail)}"'
-    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+    return _refused(conn, 401, detail, {"WWW-Authenticate": challenge})
 
 
 class Bearer:
@@ -168,32 +219,55 @@ class Bearer:
 
     async def __call__(
         self,
-        request: Request,
+        conn: HTTPConnection,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scheme)],
     ) -> TokenClaims:
         if credentials is None:
-            raise _unauthorized("Not authenticated")
-        verifier: TokenVerifier = _from_state(request, VERIFIER_STATE)
+            raise _unauthorized(conn, "Not authenticated")
+        return await self.check(conn, credentials.credentials)
+
+    async def check(self, conn: HTTPConnection, token: str) -> TokenClaims:
+        """Verify ``token`` for the request or WebSocket ``conn``; refusals are HTTP (or WebSocket) errors."""
+        verifier: TokenVerifier = _from_state(conn, VERIFIER_STATE)
         try:
             return await verifier.verify(
-                credentials.credentials, token_use=self.token_use, groups=self.groups, scopes=self.scopes
+                token, token_use=self.token_use, groups=self.groups, scopes=self.scopes
             )
         except InsufficientScopeError as error:
             challenge = f'Bearer error="insufficient_scope", error_description="{_quoted(error.message)}"'
             if self.scopes:
                 challenge += f', scope="{_quoted(" ".join(self.scopes))}"'
-            raise HTTPException(
-                status_code=403, detail=error.message, headers={"WWW-Authenticate": challenge}
-            ) from None
+            raise _refused(conn, 403, error.message, {"WWW-Authenticate": challenge}) from None
         except InvalidTokenError as error:
-            raise _unauthorized(error.message, "invalid_token") from None
+            raise _unauthorized(conn, error.message, "invalid_token") from None
         except TransportError:
             _log.warning("a token could not be checked: the pool's keys are unavailable")
-            raise HTTPException(
-                status_code=503,
-                detail="Token keys are unavailable, try again later",
-                headers={"Retry-After": "5"},
-            ) from None
+            detail = "Token keys are unavailable, try again later"
+            raise _refused(conn, 503, detail, {"Retry-After": "5"}) from None
+
+
+class OptionalBearer:
+    """Like :class:`Bearer`, but a request without a bearer token gets ``None`` (a bad token is still 401).
+
+    Args: as :class:`Bearer`'s.
+    """
+
+    def __init__(
+        self, *, token_use: str | None = _ACCESS, groups: Iterable[str] = (), scopes: Iterable[str] = ()
+    ) -> None:
+        self.bearer = Bearer(token_use=token_use, groups=groups, scopes=scopes)
+
+    def __repr__(self) -> str:
+        return f"Optional{self.bearer!r}"
+
+    async def __call__(
+        self,
+        conn: HTTPConnection,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scheme)],
+    ) -> TokenClaims | None:
+        if credentials is None:
+            return None
+        return await self.bearer.check(conn, credentials.credentials)
 
 
 #: Verifies an access token: ``claims: TokenClaims = Depends(bearer)``.
@@ -204,6 +278,10 @@ _id_bearer = Bearer(token_use=_ID)
 Claims = Annotated[TokenClaims, Depends(bearer)]
 #: The claims of a verified ID token, as a parameter annotation.
 IdClaims = Annotated[TokenClaims, Depends(_id_bearer)]
+#: Verifies an access token if there is one: ``None`` without ``Authorization``, 401 for a bad token.
+optional_bearer = OptionalBearer()
+#: The claims of a verified access token, or ``None`` when the request has none, as a parameter annotation.
+OptionalClaims = Annotated[TokenClaims | None, Depends(optional_bearer)]
 
 
 def require_groups(*groups: str, token_use: str | None = _ACCESS) -> Bearer:
@@ -216,13 +294,16 @@ def require_scopes(*scopes: str) -> Bearer:
     return Bearer(token_use=_ACCESS, scopes=scopes)
 
 
-async def current_user(request: Request, claims: Claims) -> User:
+async def current_user(conn: HTTPConnection, claims: Claims) -> User:
     """A dependency giving an :class:`~aiocognito.User` acting with the bearer's access token.
 
     Its calls (``get_user_data``, ``update_attributes``, ``change_password``...) go to Cognito with that
-    token; it is never refreshed here.
+    token; it is never refreshed here. A machine token (:attr:`TokenClaims.is_machine`) has no user: 403.
     """
-    pool: UserPool = _from_state(request, POOL_STATE)
+    if claims.is_machine:
+        challenge = 'Bearer error="insufficient_scope", error_description="a machine token has no user"'
+        raise _refused(conn, 403, "a machine token has no user", {"WWW-Authenticate": challenge})
+    pool: UserPool = _from_state(conn, POOL_STATE)
     tokens = TokenSet(
         id_token="",
         access_token=claims.token,

@@ -153,8 +153,8 @@ class IdentityCredentials:
     async def for_aiobotocore(self) -> Any:
         """aiobotocore's ``AioRefreshableCredentials`` over these credentials (needs aiobotocore).
 
-        Use it as ``session._credentials = await creds.for_aiobotocore()`` or pass it where aiobotocore takes
-        credentials; it refreshes through this object.
+        Pass it where aiobotocore takes credentials, or use :meth:`aiobotocore_session`; it refreshes
+        through this object.
         """
         from aiobotocore.credentials import AioRefreshableCredentials
 
@@ -188,3 +188,25 @@ class IdentityCredentials:
         return RefreshableCredentials.create_from_metadata(
             metadata, refresh_using=refresh, method="aiocognito-identity-pool"
         )
+
+    async def botocore_session(self, session: Any | None = None) -> Any:
+        """A botocore ``Session`` (``session``, else a new one) signing with these credentials (refreshed).
+
+        For boto3: ``boto3.Session(botocore_session=await creds.botocore_session())``. The caveat of
+        :meth:`for_botocore` holds: use its clients from worker threads.
+        """
+        import botocore.session
+
+        from .boto_sessions import with_botocore_credentials
+
+        target = session if session is not None else botocore.session.get_session()
+        return with_botocore_credentials(target, await self.for_botocore())
+
+    async def aiobotocore_session(self, session: Any | None = None) -> Any:
+        """An aiobotocore ``AioSession`` (``session``, else a new one) signing with these credentials."""
+        from aiobotocore.session import get_session
+
+        from .boto_sessions import with_aiobotocore_credentials
+
+        target = session if session is not None else get_session()
+        return with_aiobotocore_credentials(target, await self.for_aiobotocore())

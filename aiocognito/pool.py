@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -27,6 +26,7 @@ from .sessions import SessionBook
 from .sign_ins import SignInService
 from .token_store import MemoryTokenStore, TokenStore
 from .user import User, UserParts, code_delivery_of
+from .wire.configured import ENDPOINT_ENV, configured_endpoint
 from .wire.endpoints import endpoint_url as _regional_endpoint
 from .wire.endpoints import region_from_pool_id
 from .wire.signing import CredentialsLike, Signer
@@ -40,8 +40,6 @@ __all__ = ["ENDPOINT_ENV", "ChallengeHandler", "SignUpResult", "UserPool"]
 
 _log = logging.getLogger("aiocognito")
 
-#: An environment variable that points every pool at a local emulator, like ``endpoint_url=``.
-ENDPOINT_ENV = "AIOCOGNITO_ENDPOINT_URL"
 # A handler answering more rounds than this is looping: no real sign-in has that many.
 _MAX_HANDLER_ROUNDS = 50
 ChallengeHandler = Callable[[SignInStep], Awaitable[Any]]
@@ -78,9 +76,11 @@ class UserPool:
         client_secret: the app client secret, for clients that have one: SECRET_HASH is then sent
             wherever Cognito asks for it.
         endpoint_url: the ``cognito-idp`` endpoint, for a local emulator (default:
-            ``$AIOCOGNITO_ENDPOINT_URL``, else the regional endpoint of the pool's partition).
-        identity_endpoint_url: the ``cognito-identity`` endpoint (default: ``endpoint_url`` when that is set,
-            as emulators serve both, else the regional one).
+            ``$AIOCOGNITO_ENDPOINT_URL``, else boto3's ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``, else
+            ``$AWS_ENDPOINT_URL``, else the regional endpoint of the pool's partition).
+        identity_endpoint_url: the ``cognito-identity`` endpoint (default: ``endpoint_url`` or
+            ``$AIOCOGNITO_ENDPOINT_URL`` when set, as emulators serve both, else
+            ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY``, else ``$AWS_ENDPOINT_URL``, else the regional one).
         session: an :class:`aiohttp.ClientSession` to lend; it is never closed by the pool.
         region: overrides the region read from ``pool_id``.
         fips: use the FIPS endpoints.
@@ -169,7 +169,9 @@ class UserPool:
         self.region = region or region_from_pool_id(pool_id)
         client = ClientConfig(pool_id, client_id, client_secret)
         self._has_secret = client_secret is not None
-        endpoint_url = endpoint_url or os.environ.get(ENDPOINT_ENV) or None
+        # endpoint_url= > $AIOCOGNITO_ENDPOINT_URL > boto3's variables > regional (wire/configured.py).
+        identity_endpoint_url = identity_endpoint_url or configured_endpoint("cognito-identity", endpoint_url)
+        endpoint_url = configured_endpoint("cognito-idp", endpoint_url)
         if endpoint_url is not None:
             endpoint_url = checked_url(endpoint_url, allow_http=allow_http, what="endpoint_url")
         if identity_endpoint_url is not None:
@@ -179,7 +181,6 @@ class UserPool:
         urls = {
             "cognito-idp": endpoint_url or _regional_endpoint("cognito-idp", self.region, fips=fips) + "/",
             "cognito-identity": identity_endpoint_url
-            or endpoint_url
             or _regional_endpoint("cognito-identity", self.region, fips=fips) + "/",
         }
         if session_validity <= 0:

@@ -44,7 +44,9 @@ from cryptography.hazmat.primitives.hashes import SHA256
 
 from .core.safe_json import JsonError, loads
 from .oauth import InvalidTokenError as _OAuthInvalidTokenError
-from .wire.endpoints import endpoint_url, region_from_pool_id
+from .wire.configured import jwks_endpoint, jwks_url_at
+from .wire.endpoints import endpoint_url as _regional_endpoint
+from .wire.endpoints import region_from_pool_id
 from .wire.jwks import DEFAULT_MAX_JWKS_BYTES, MAX_KID_CHARS, KeySet
 from .wire.replies import is_json_syntax_error
 from .wire.transport import (
@@ -153,7 +155,8 @@ class TokenClaims:
     Attributes:
         token_use: ``"id"`` or ``"access"``.
         sub: the user's immutable id.
-        username: the name Cognito knows the user by (``username``, or ``cognito:username`` of an ID token).
+        username: the name Cognito knows the user by (``username``, or ``cognito:username`` of an ID token);
+            for a machine token, which has no user, the app client id (its ``sub``).
         client_id: the app client the token was issued to (``client_id``, or ``aud`` of an ID token).
         issuer: ``iss``, the pool's issuer URL.
         expires_at, issued_at: ``exp`` and ``iat``, epoch seconds.
@@ -164,6 +167,8 @@ class TokenClaims:
             revoked together), and the sign-in event.
         raw: every claim, read-only (an ID token's user attributes are here: ``email``...).
         token: the token itself (never shown by ``repr``): an access token can act for the user.
+        is_machine: an access token of the ``client_credentials`` grant (machine to machine): no
+            ``username`` claim and ``sub`` is the app client id. No user stands behind it.
     """
 
     token_use: str
@@ -181,6 +186,7 @@ class TokenClaims:
     event_id: str | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     token: str = field(repr=False, compare=False)
+    is_machine: bool = False
 
 
 # --- the pure core ------------------------------------------------------------------------------------
@@ -339,6 +345,10 @@ def _claims_of(
     sub = get("sub")
     if type(sub) is not str:
         raise InvalidTokenError("the sub claim is missing or not a string", reason="claims")
+    # A client_credentials token has no user: no username, and sub is the app client (Cognito's M2M).
+    machine = use == "access" and username is None and sub == client
+    if machine:
+        username = client
     if type(username) is not str:
         raise InvalidTokenError("the username claim is missing or not a string", reason="claims")
     jti = get("jti")
@@ -372,6 +382,7 @@ def _claims_of(
         _optional_str(get("event_id")),
         MappingProxyType(claims),
         token,
+        machine,
     )
 
 
@@ -428,8 +439,11 @@ class TokenVerifier:
     Args:
         pool_id: the user pool id (``us-east-1_AbC123``); the issuer is derived from it.
         client_ids: the app client ids whose tokens are accepted (one id or several).
-        jwks_url: where the keys are (default: ``<issuer>/.well-known/jwks.json``); local emulators
-            serve them elsewhere.
+        jwks_url: where the keys are (default: ``<endpoint_url>/<pool id>/.well-known/jwks.json`` when an
+            endpoint is configured, else ``<issuer>/.well-known/jwks.json``).
+        endpoint_url: a ``cognito-idp`` emulator whose keys are trusted (default:
+            ``$AIOCOGNITO_ENDPOINT_URL``, else ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``; never the
+            generic ``$AWS_ENDPOINT_URL``, which may be set for another service). The issuer stays Cognito's.
         issuer: the expected ``iss`` (default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<id>``).
         leeway: seconds of clock difference tolerated for ``exp``, ``iat`` and ``nbf``.
         jwks_ttl: seconds the keys are used before they are refreshed in the background.
@@ -459,6 +473,7 @@ class TokenVerifier:
         client_ids: str | Iterable[str],
         *,
         jwks_url: str | None = None,
+        endpoint_url: str | None = None,
         issuer: str | None = None,
         leeway: float = 5.0,
         jwks_ttl: float = 3600.0,
@@ -483,9 +498,13 @@ class TokenVerifier:
             raise ValueError("leeway, intervals and sizes must not be negative (the TTL must be positive)")
         self.pool_id = pool_id
         self.client_ids = ids
-        self.issuer = issuer or f"{endpoint_url('cognito-idp', region)}/{pool_id}"
-        url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
-        self.jwks_url = checked_url(url, allow_http=allow_http, what="jwks_url")
+        self.issuer = issuer or f"{_regional_endpoint('cognito-idp', region)}/{pool_id}"
+        if jwks_url is None:
+            endpoint = jwks_endpoint(endpoint_url)
+            jwks_url = f"{self.issuer}/.well-known/jwks.json"
+            if endpoint is not None:
+                jwks_url = jwks_url_at(endpoint, pool_id)
+        self.jwks_url = checked_url(jwks_url, allow_http=allow_http, what="jwks_url")
         self.leeway = float(leeway)
         self.cache_size = cache_size
         self.max_token_bytes = max_token_bytes

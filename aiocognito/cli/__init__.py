@@ -36,6 +36,7 @@ from ..errors import CognitoError, ServiceError
 from ..pool import ENDPOINT_ENV
 from . import bulk as _cli_bulk
 from .common import (
+    CLIENT_SECRET_ENV,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -220,10 +221,15 @@ def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
         "--pool-id", required=True, type=non_empty, help="the user pool id (us-east-1_AbC123)"
     )
     parser.add_argument("--client-id", required=True, type=non_empty, help="the app client id")
-    parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
+    parser.add_argument(
+        "--client-secret",
+        help=f"the app client secret, for a client that has one (default: ${CLIENT_SECRET_ENV}, which ps "
+        "does not show)",
+    )
     parser.add_argument(
         "--endpoint-url",
-        help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else AWS)",
+        help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else "
+        "$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, else $AWS_ENDPOINT_URL, else AWS)",
     )
     parser.add_argument(
         "--username", required=True, type=non_empty, help="the username, or an alias (e-mail...)"
@@ -247,9 +253,15 @@ def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
         "of e-mail MFA set-up; without it each is asked on the terminal",
     )
     parser.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the app client secret as the first line of stdin (before the password)",
+    )
+    parser.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password as the first line of stdin instead of asking for it",
+        help="read the password as the first line of stdin (after the client secret when "
+        "--client-secret-stdin is given) instead of asking for it",
     )
     parser.add_argument(
         "--new-password-stdin",
@@ -261,8 +273,11 @@ def _add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _sign_in_async(args: argparse.Namespace) -> int:
     flow: AuthFlow = args.flow
-    pool = user_pool(args)  # before the password is asked: a bad argument is reported first
     inputs = _Inputs(args.code)
+    # Secrets on stdin come one per line: client secret, password, new password.
+    if args.client_secret_stdin:
+        args.client_secret = inputs.stdin_line("the client secret", "--client-secret-stdin")
+    pool = user_pool(args)  # before the password is asked: a bad argument is reported first
     password: str | None = None
     if args.password_stdin:
         password = inputs.stdin_line("the password", "--password-stdin")
@@ -398,6 +413,11 @@ def _add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jwks-url", help="where the pool's keys are (default: <issuer>/.well-known/jwks.json)"
     )
+    parser.add_argument(
+        "--endpoint-url",
+        help=f"a cognito-idp emulator whose keys are trusted (default: ${ENDPOINT_ENV}, else "
+        "$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, never $AWS_ENDPOINT_URL; else AWS)",
+    )
     parser.add_argument("--issuer", help="the expected iss (default: Cognito's, from the pool id)")
     parser.add_argument("--token-use", choices=("id", "access"), help="accept only this kind of token")
     parser.add_argument(
@@ -416,7 +436,12 @@ async def _verify_async(args: argparse.Namespace) -> int:
 
     try:
         verifier = TokenVerifier(
-            args.pool_id, args.client_id, jwks_url=args.jwks_url, issuer=args.issuer, leeway=args.leeway
+            args.pool_id,
+            args.client_id,
+            jwks_url=args.jwks_url,
+            endpoint_url=args.endpoint_url,
+            issuer=args.issuer,
+            leeway=args.leeway,
         )
     except (TypeError, ValueError) as error:
         raise CliError("InvalidArgument", str(error), status=EXIT_USAGE) from None
@@ -482,7 +507,8 @@ _COMMANDS: tuple[_Command, ...] = (
         "Ctrl-C or SIGTERM.\n\n"
         "example:\n"
         "  aiocognito serve-local --port 9229 --state cognito.json &\n"
-        "  aws cognito-idp create-user-pool --pool-name app --endpoint-url http://127.0.0.1:9229",
+        "  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws cognito-idp create-user-pool \\\n"
+        "      --pool-name app --region us-east-1 --endpoint-url http://127.0.0.1:9229",
         _add_serve_local_arguments,
         _serve_local,
     ),
@@ -495,6 +521,8 @@ _COMMANDS: tuple[_Command, ...] = (
         "step (MFA code, MFA choice or set-up, new password...) is answered from --code values in\n"
         "order, from stdin (--new-password-stdin), or else asked on the terminal. A TOTP set-up\n"
         "prints the otpauth:// URI of the new key on stderr, then takes a code.\n\n"
+        f"The client secret comes from --client-secret, ${CLIENT_SECRET_ENV} or --client-secret-stdin.\n"
+        "Secrets on stdin are one per line in this order: client secret, password, new password.\n\n"
         "example:\n"
         "  printf '%s\\n' \"$PASSWORD\" | aiocognito sign-in --pool-id us-east-1_AbC123 \\\n"
         "      --client-id 1example23456789 --username alice --password-stdin --code 123456",
@@ -509,7 +537,8 @@ _COMMANDS: tuple[_Command, ...] = (
         "required. Prints the claims as JSON on stdout; a refused token prints one line\n"
         "'InvalidToken: reason' on stderr and exits with status 1.\n\n"
         "example:\n"
-        '  aiocognito verify "$ACCESS_TOKEN" --pool-id us-east-1_AbC123 --client-id 1example23456789',
+        '  aiocognito verify "$ACCESS_TOKEN" --pool-id us-east-1_AbC123 --client-id 1example23456789\n'
+        f"  (against serve-local: add --endpoint-url http://127.0.0.1:9229, or set ${ENDPOINT_ENV})",
         _add_verify_arguments,
         _verify,
     ),

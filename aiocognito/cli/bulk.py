@@ -44,6 +44,7 @@ from ..errors import CognitoError
 from ..limits import RateLimiter, RedisRateLimiter
 from ..pool import ENDPOINT_ENV, UserPool
 from .common import (
+    CLIENT_SECRET_ENV,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -129,10 +130,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pool-id", required=True, type=non_empty, help="the user pool id (us-east-1_AbC123)"
     )
     parser.add_argument("--client-id", required=True, type=non_empty, help="the app client id")
-    parser.add_argument("--client-secret", help="the app client secret, for a client that has one")
+    parser.add_argument(
+        "--client-secret",
+        help=f"the app client secret, for a client that has one (default: ${CLIENT_SECRET_ENV}, which ps "
+        "does not show)",
+    )
     parser.add_argument(
         "--endpoint-url",
-        help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else AWS)",
+        help=f"the cognito-idp endpoint, for a local emulator (default: ${ENDPOINT_ENV}, else "
+        "$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, else $AWS_ENDPOINT_URL, else AWS)",
     )
     parser.add_argument(
         "--concurrency",

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from ..limits import RedisRateLimiter
 from ..pool import UserPool
+from ..wire.configured import CLIENT_SECRET_ENV
 
 __all__ = [
+    "CLIENT_SECRET_ENV",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -22,6 +24,7 @@ __all__ = [
     "REDIS_ENV",
     "CliError",
     "Shard",
+    "client_secret",
     "non_empty",
     "port",
     "redis_url",
@@ -96,6 +99,11 @@ def seconds(value: str) -> float:
     return number
 
 
+def client_secret(args: argparse.Namespace) -> str | None:
+    """``--client-secret``, else ``$AIOCOGNITO_CLIENT_SECRET`` (not shown by ``ps``), else ``None``."""
+    return args.client_secret or os.environ.get(CLIENT_SECRET_ENV) or None
+
+
 def user_pool(args: argparse.Namespace) -> UserPool:
     """The command's :class:`~aiocognito.UserPool`, from ``--pool-id``, ``--client-id``, ``--client-secret``
     and ``--endpoint-url``; nothing is sent yet.
@@ -106,7 +114,7 @@ def user_pool(args: argparse.Namespace) -> UserPool:
     """
     try:
         return UserPool(
-            args.pool_id, args.client_id, client_secret=args.client_secret, endpoint_url=args.endpoint_url
+            args.pool_id, args.client_id, client_secret=client_secret(args), endpoint_url=args.endpoint_url
         )
     except (TypeError, ValueError) as error:
         raise CliError("InvalidArgument", str(error), status=EXIT_USAGE) from None

@@ -142,7 +142,8 @@ class SignInStep:
         username: the username Cognito knows the user by (its internal name, not an e-mail alias): the
             name every answer carries.
         typed_username: the name the sign-in started with (an alias, perhaps); ``username`` when unknown.
-        user: the signed-in :class:`~aiocognito.User`, on ``DONE``.
+        user: the signed-in :class:`~aiocognito.User`, on ``DONE`` (:attr:`signed_in_user` is the same,
+            typed ``User``, and raises on any other step).
         challenge_name: Cognito's challenge name (or a ``LOCAL_*`` one), ``None`` when done.
         expires_at: when the step's Cognito session expires (epoch seconds), from ``session_validity``.
         code_delivery: where a code was sent (SMS, e-mail challenges).
@@ -234,6 +235,20 @@ class SignInStep:
             _responder=responder,
             **fields,
         )
+
+    @property
+    def signed_in_user(self) -> User:
+        """The signed-in :class:`~aiocognito.User` of a ``DONE`` step, typed ``User`` (not ``User | None``).
+
+        Raises:
+            ServiceError: the sign-in ended with a Cognito error (:attr:`error`).
+            ValueError: the step is not ``DONE``: it waits for an answer (MFA code, new password...).
+        """
+        if self.user is not None:
+            return self.user
+        if self.error is not None:
+            raise self.error
+        raise ValueError(f"the sign-in is at {self.name.value}, not DONE: answer the step with respond()")
 
     @property
     def pending_challenge(self) -> Challenge | None:

@@ -32,6 +32,7 @@ class OAuthError(CognitoError):
     Attributes:
         error: the OAuth error code (``invalid_grant``).
         description: the server's ``error_description``, when it gave one.
+        message: the description, else the error code (every :class:`CognitoError` has a ``message``).
         status: the HTTP status of the reply (0 for an error that came in a redirect or was found here).
     """
 
@@ -47,6 +48,7 @@ class OAuthError(CognitoError):
         self.error = error if error is not None else type(self).error
         self.description = description
         self.status = status
+        self.message = description or self.error  # as ServiceError.message: the server's words
         super().__init__(f"{self.error}: {description}" if description else self.error)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -82,7 +84,15 @@ class InvalidScopeError(OAuthError, error="invalid_scope"):
 
 
 class InvalidTokenError(OAuthError, error="invalid_token"):
-    """The access token sent to ``/oauth2/userInfo`` is invalid, expired, revoked or lacks ``openid``."""
+    """A token was refused: by ``/oauth2/userInfo`` (invalid, expired, revoked, lacks ``openid``) or,
+    as its subclass :class:`aiocognito.verify.InvalidTokenError`, by a :class:`~aiocognito.TokenVerifier`.
+
+    Attributes:
+        reason: why, as a short stable code: ``"rejected"`` when the server refused it; the verifier's
+            codes (``expired``, ``signature``...) otherwise.
+    """
+
+    reason: str = "rejected"
 
 
 class StateMismatchError(OAuthError, error="state_mismatch"):

@@ -17,18 +17,46 @@ What users touch is at the top; the server is in :mod:`.server`::
 The CLI's ``aiocognito serve-local`` and ``aiocognito demo`` run a :class:`LocalUserPool`.
 """
 
-from .faults import Fault
-from .local_pool import ALL_AUTH_FLOWS, MAX_BODY_BYTES, AppClient, LocalUserPool, ServerThread
-from .outbox import Message, Outbox
-from .server.state import StateFileError
-from .server.totp import totp
-from .server.triggers import Trigger, Triggers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .faults import Fault
+    from .local_pool import ALL_AUTH_FLOWS, MAX_BODY_BYTES, AppClient, LocalUserPool, ServerThread
+    from .outbox import Message, Outbox
+    from .pytest_plugin import LocalPool, LocalUser
+    from .server.state import StateFileError
+    from .server.totp import totp
+    from .server.triggers import Trigger, Triggers
+
+# Imported on first use (PEP 562): the pytest plugin's entry point imports this package in every pytest
+# session of every project that installs aiocognito, and must not pull in aiohttp and the server.
+_WHERE = {
+    "ALL_AUTH_FLOWS": ".local_pool",
+    "MAX_BODY_BYTES": ".local_pool",
+    "AppClient": ".local_pool",
+    "Fault": ".faults",
+    "LocalPool": ".pytest_plugin",
+    "LocalUser": ".pytest_plugin",
+    "LocalUserPool": ".local_pool",
+    "Message": ".outbox",
+    "Outbox": ".outbox",
+    "ServerThread": ".local_pool",
+    "StateFileError": ".server.state",
+    "Trigger": ".server.triggers",
+    "Triggers": ".server.triggers",
+    "totp": ".server.totp",
+}
 
 __all__ = [
     "ALL_AUTH_FLOWS",
     "MAX_BODY_BYTES",
     "AppClient",
     "Fault",
+    "LocalPool",
+    "LocalUser",
     "LocalUserPool",
     "Message",
     "Outbox",
@@ -38,3 +66,16 @@ __all__ = [
     "Triggers",
     "totp",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,7 +1,8 @@
 """pytest fixtures for testing your own app against a local Cognito user pool.
 
 Installed with aiocognito as the ``aiocognito`` pytest plugin (entry point ``pytest11``), so the fixtures
-are there in every test session with no import::
+are there in every test session with no import. The fixtures are synchronous; async tests need a
+runner such as pytest-asyncio (``@pytest.mark.asyncio``, or ``asyncio_mode = "auto"``)::
 
     async def test_sign_in(cognito_pool, cognito_user_factory):
         alice = cognito_user_factory(email="alice@example.com")
@@ -25,7 +26,8 @@ Fixtures:
 - ``cognito_outbox``: the :class:`~aiocognito.testing.Outbox` of codes the pool "sent", emptied when the
   test starts: ``cognito_outbox.last_code("alice", "SIGN_UP")``.
 
-Importing this module starts nothing; the server starts when a test first asks for a fixture.
+Importing this module starts nothing and imports nothing heavy (no aiohttp; ``aiocognito`` and
+``aiocognito.testing`` import lazily); the server starts when a test first asks for a fixture.
 """
 
 from __future__ import annotations

@@ -262,6 +262,10 @@ async def test_17_identity_pool_credentials(case: Case) -> None:
     assert names["aws"].access_key_id and names["aws"].session_token
     frozen = await names["for_aiobotocore"].get_frozen_credentials()
     assert frozen.access_key == names["aws"].access_key_id
+    # The sessions: public API only, the same credentials first in their chains.
+    from_session = await (await names["session"].get_credentials()).get_frozen_credentials()
+    assert from_session.access_key == names["aws"].access_key_id
+    assert names["boto"].get_credentials().method == "aiocognito-identity-pool"
 
 
 # --- 18 to 22: devices ----------------------------------------------------------------------------------

@@ -449,15 +449,28 @@ async def test_aws_credentials(local: Local) -> None:
         # aiobotocore: refreshable credentials that sign a real request.
         from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 
-        session = AioSession()
-        session._credentials = await creds.for_aiobotocore()
+        session = await creds.aiobotocore_session(AioSession())
         async with session.create_client(
             "cognito-identity", region_name="us-east-1", endpoint_url=local.server.endpoint_url
         ) as client:
             described = await client.describe_identity_pool(IdentityPoolId=identity_pool_id)
         assert described["IdentityPoolName"] == "ids"
-        frozen = await session._credentials.get_frozen_credentials()
+        frozen = await (await session.get_credentials()).get_frozen_credentials()
         assert frozen.access_key == first.access_key_id
+        assert (await session.get_credentials()).method == "aiocognito-identity-pool"
+
+        # boto3 through a botocore session, from a worker thread (its calls block).
+        import boto3
+
+        boto = boto3.Session(botocore_session=await creds.botocore_session())
+        boto_creds = await asyncio.to_thread(lambda: boto.get_credentials().get_frozen_credentials())
+        assert boto_creds.access_key == first.access_key_id
+        ids = boto.client("cognito-identity", region_name="us-east-1", endpoint_url=local.server.endpoint_url)
+        try:
+            named = await asyncio.to_thread(ids.describe_identity_pool, IdentityPoolId=identity_pool_id)
+        finally:
+            ids.close()
+        assert named["IdentityPoolName"] == "ids"
 
         # botocore, from a worker thread, 50 minutes later (every clock moved): botocore refreshes with
         # less than 15 minutes left and refuses credentials that still have less than 10.
