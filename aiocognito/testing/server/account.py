@@ -28,6 +28,7 @@ from .users import (
 
 __all__ = [
     "associate_software_token",
+    "auth_factors",
     "change_password",
     "confirm_forgot_password",
     "confirm_sign_up",
@@ -329,7 +330,11 @@ async def verify_software_token(ctx: Context, body: dict[str, Any]) -> dict[str,
 
 
 async def get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    pool, user = signed_in(ctx, body)
+    return auth_factors(*signed_in(ctx, body))
+
+
+def auth_factors(pool: Pool, user: User) -> dict[str, Any]:
+    """GetUserAuthFactors / AdminGetUserAuthFactors: the user's first factors and MFA settings."""
     factors = []
     if user.has_password:
         factors.append("PASSWORD")

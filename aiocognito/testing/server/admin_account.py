@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..faults import Fault
+from .account import auth_factors
 from .context import Context
-from .users import mfa_settings
 
 __all__ = ["admin_delete_software_token", "admin_get_user_auth_factors", "admin_set_user_settings"]
 
@@ -25,17 +25,7 @@ async def admin_set_user_settings(ctx: Context, body: dict[str, Any]) -> dict[st
 
 async def admin_get_user_auth_factors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     pool = ctx.store.pool(body["UserPoolId"])
-    user = pool.user(body["Username"])
-    factors = []
-    if user.has_password:
-        factors.append("PASSWORD")
-    if "EMAIL_OTP" in pool.first_factors and user.verified("email"):
-        factors.append("EMAIL_OTP")
-    if "SMS_OTP" in pool.first_factors and user.verified("phone_number"):
-        factors.append("SMS_OTP")
-    settings = mfa_settings(pool, user)
-    settings.pop("MFAOptions", None)
-    return {"Username": user.username, **settings, "ConfiguredUserAuthFactors": factors}
+    return auth_factors(pool, pool.user(body["Username"]))
 
 
 async def admin_delete_software_token(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:

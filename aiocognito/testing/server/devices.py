@@ -18,9 +18,13 @@ from .state import Device, User
 __all__ = [
     "confirm_device",
     "describe_device",
+    "device_page",
+    "device_reply",
+    "drop_device",
     "forget_device",
     "get_device",
     "list_devices",
+    "set_device_status",
     "update_device_status",
 ]
 
@@ -85,8 +89,11 @@ async def confirm_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"UserConfirmationNecessary": necessary}
 
 
-async def list_devices(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = signed_in(ctx, body)
+# The device calls on a user, whoever asks: the user (access token) or an administrator (admin_devices).
+
+
+def device_page(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """A page of the user's confirmed devices (ListDevices / AdminListDevices)."""
     devices = sorted((d for d in user.devices.values() if d.confirmed), key=lambda d: (d.created_at, d.key))
     limit = body.get("Limit") or 60
     page, token = paginate(devices, min(limit, 60), body.get("PaginationToken"), lambda d: d.key)
@@ -96,20 +103,36 @@ async def list_devices(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-async def get_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = signed_in(ctx, body)
+def device_reply(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """GetDevice / AdminGetDevice."""
     return {"Device": describe_device(_device(user, body["DeviceKey"]))}
 
 
-async def update_device_status(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = signed_in(ctx, body)
+def set_device_status(ctx: Context, user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateDeviceStatus / AdminUpdateDeviceStatus."""
     device = _device(user, body["DeviceKey"])
     device.remembered = body.get("DeviceRememberedStatus") == "remembered"
     device.modified_at = ctx.now()
     return {}
 
 
-async def forget_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _, user = signed_in(ctx, body)
+def drop_device(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """ForgetDevice / AdminForgetDevice (an unconfirmed device too)."""
     del user.devices[_device(user, body["DeviceKey"], confirmed=False).key]
     return {}
+
+
+async def list_devices(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return device_page(signed_in(ctx, body)[1], body)
+
+
+async def get_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return device_reply(signed_in(ctx, body)[1], body)
+
+
+async def update_device_status(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return set_device_status(ctx, signed_in(ctx, body)[1], body)
+
+
+async def forget_device(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return drop_device(signed_in(ctx, body)[1], body)
