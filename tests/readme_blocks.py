@@ -27,6 +27,9 @@ users: list[tuple[str, str]]
 TOKEN_FILE: str
 POOL_ID: str
 CLIENT_ID: str
+ADMIN_CLIENT_ID: str
+password: str
+code: str
 IDENTITY_POOL_ID: str
 domain: str
 secret: str
