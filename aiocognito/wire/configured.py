@@ -56,14 +56,7 @@ def configured_endpoint(
     """
     if service not in SERVICE_ENDPOINT_ENVS:
         raise ValueError(f"unknown service {service!r}: expected 'cognito-idp' or 'cognito-identity'")
-    env = os.environ if environ is None else environ
-    if explicit:
-        return explicit
-    if env.get(ENDPOINT_ENV):
-        return env[ENDPOINT_ENV]
-    if _aws_endpoints_ignored(env):
-        return None
-    return env.get(SERVICE_ENDPOINT_ENVS[service]) or env.get(AWS_ENDPOINT_ENV) or None
+    return _chosen(explicit, environ, SERVICE_ENDPOINT_ENVS[service], AWS_ENDPOINT_ENV)
 
 
 def jwks_endpoint(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
@@ -72,6 +65,12 @@ def jwks_endpoint(explicit: str | None = None, *, environ: Mapping[str, str] | N
     ``explicit`` > ``$AIOCOGNITO_ENDPOINT_URL`` > ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``; never
     the generic ``$AWS_ENDPOINT_URL``.
     """
+    return _chosen(explicit, environ, SERVICE_ENDPOINT_ENVS["cognito-idp"])
+
+
+def _chosen(explicit: str | None, environ: Mapping[str, str] | None, *aws_names: str) -> str | None:
+    """``explicit``, else ``$AIOCOGNITO_ENDPOINT_URL``, else the first of ``aws_names`` set (unless the
+    AWS variables are switched off); an empty value counts as unset."""
     env = os.environ if environ is None else environ
     if explicit:
         return explicit
@@ -79,7 +78,7 @@ def jwks_endpoint(explicit: str | None = None, *, environ: Mapping[str, str] | N
         return env[ENDPOINT_ENV]
     if _aws_endpoints_ignored(env):
         return None
-    return env.get(SERVICE_ENDPOINT_ENVS["cognito-idp"]) or None
+    return next((env[name] for name in aws_names if env.get(name)), None)
 
 
 def jwks_url_at(endpoint: str, pool_id: str) -> str:
