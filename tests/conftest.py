@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +50,18 @@ def ministack_server(_aws_test_env: None) -> Iterator[servers.MinistackServer]:
 def ministack_endpoint(ministack_server: servers.MinistackServer) -> str:
     """http://127.0.0.1:PORT of a ministack (AUTH=true) shared by the session."""
     return ministack_server.endpoint_url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[servers.RedisServer]:
+    """A throwaway redis-server of the test's own (CI installs it; elsewhere the test is skipped)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("redis-server is not on PATH (see .ci/run)", pytrace=False)
+        pytest.skip("redis-server is not on PATH (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory() as workdir, servers.RedisServer(binary, Path(workdir)) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import shutil
 import socket
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +24,6 @@ pytestmark = pytest.mark.integration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_fleet.py"
 PASSWORD = "Passw0rd!-fleet"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not on PATH (apt-get install redis-server; see .ci/run)", pytrace=False)
-    with tempfile.TemporaryDirectory() as workdir, RedisServer(binary, Path(workdir)) as server:
-        yield server
 
 
 def _example() -> Any:

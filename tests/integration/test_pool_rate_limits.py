@@ -10,11 +10,8 @@ benchmark figure, not a test.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -137,15 +134,6 @@ def test_rate_limits_are_checked_where_they_enter() -> None:
         aiocognito.UserPool("us-east-1_abc", "c", rate_limits={"UserRead": 5.0})  # type: ignore[dict-item]
     # An operation of its own is a valid key (RespondToAuthChallenge's separate quota).
     aiocognito.UserPool("us-east-1_abc", "c", rate_limits={"RespondToAuthChallenge": TokenBucket(1.0)})
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not on PATH (apt-get install redis-server; see .ci/run)", pytrace=False)
-    with tempfile.TemporaryDirectory() as workdir, RedisServer(binary, Path(workdir)) as server:
-        yield server
 
 
 async def test_two_pools_share_one_redis_limiter(
