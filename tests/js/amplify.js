@@ -13,29 +13,10 @@
 const crypto = require('crypto');
 const readline = require('readline');
 
-const TIMEOUT_MS = 60000;
-const calls = [];
+const { config, errorOf, recordCalls, run, totp } = require('./harness');
 
-// Amplify calls the global fetch; record each Cognito request before the library loads.
-const realFetch = globalThis.fetch;
-globalThis.fetch = (url, options) => {
-  const headers = (options && options.headers) || {};
-  const target = headers['X-Amz-Target'] || headers['x-amz-target'] || '';
-  let name = String(target).split('.').pop() || String(url);
-  try {
-    const body = JSON.parse(options.body);
-    if (name === 'RespondToAuthChallenge') name += ':' + body.ChallengeName;
-    if (name === 'InitiateAuth') name += ':' + body.AuthFlow;
-  } catch (_) {
-    // not JSON: keep the bare name
-  }
-  calls.push(name);
-  if (!process.env.AMP_DEBUG) return realFetch(url, options);
-  return realFetch(url, options).then(async (reply) => {
-    process.stderr.write(`${name} ${options.body}\n -> ${await reply.clone().text()}\n`);
-    return reply;
-  });
-};
+// Amplify calls the global fetch: record each Cognito request before the library loads.
+const calls = recordCalls();
 
 // Amplify uses Web Crypto's getRandomValues; node 18 has it only as crypto.webcrypto.
 if (typeof globalThis.crypto === 'undefined') globalThis.crypto = crypto.webcrypto;
@@ -50,12 +31,6 @@ const auth = require('aws-amplify/auth');
 
 // --- helpers ------------------------------------------------------------------------------------
 
-function config() {
-  const raw = process.env.AIOCOGNITO_JS_CONFIG;
-  if (!raw) throw new Error('AIOCOGNITO_JS_CONFIG is not set');
-  return JSON.parse(raw);
-}
-
 function configure(cfg) {
   Amplify.configure({
     Auth: {
@@ -69,10 +44,6 @@ function configure(cfg) {
   });
 }
 
-function errorOf(err) {
-  return { code: err.name || err.code || 'Error', message: String(err.message || err) };
-}
-
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 // A code the Python side reads from the local pool's outbox.
@@ -81,29 +52,6 @@ async function ask(what) {
   const next = await lines.next();
   if (next.done) throw new Error(`no answer for ${what}`);
   return next.value.trim();
-}
-
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of text.toUpperCase().replace(/=+$/, '')) {
-    const index = alphabet.indexOf(ch);
-    if (index < 0) throw new Error('not base32');
-    bits += index.toString(2).padStart(5, '0');
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-// RFC 6238: HMAC-SHA1, 30-second steps, 6 digits.
-function totp(secret, at = Date.now() / 1000) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
-  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
-  return String(value).padStart(6, '0');
 }
 
 // The signed-in user's tokens as the server made them (claims only).
@@ -330,30 +278,4 @@ const scenarios = {
   },
 };
 
-async function main() {
-  const name = process.argv[2];
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(scenarios)}`);
-  const cfg = config();
-  configure(cfg);
-  const result = await scenario(cfg);
-  return { ok: true, scenario: name, ...result, calls };
-}
-
-const watchdog = setTimeout(() => {
-  process.stdout.write(JSON.stringify({ ok: false, error: { code: 'Timeout', message: `over ${TIMEOUT_MS} ms` }, calls }) + '\n');
-  process.exit(1);
-}, TIMEOUT_MS);
-
-main().then(
-  (result) => {
-    clearTimeout(watchdog);
-    process.stdout.write(JSON.stringify(result) + '\n');
-    process.exit(0);
-  },
-  (err) => {
-    clearTimeout(watchdog);
-    process.stdout.write(JSON.stringify({ ok: false, error: errorOf(err), calls }) + '\n');
-    process.exit(1);
-  },
-);
+run(scenarios, calls, { prepare: configure, exit: true });

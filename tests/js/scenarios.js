@@ -11,35 +11,13 @@
 // recorded in "calls" as "Operation" or "RespondToAuthChallenge:CHALLENGE", so the Python test can
 // check which flow really ran (device SRP, MFA or not).
 //
-// Every wait is bounded: a watchdog ends the process after TIMEOUT_MS.
+// Every wait is bounded: a watchdog (harness.js) ends the process after 60 s.
 'use strict';
 
-const crypto = require('crypto');
-
-const TIMEOUT_MS = 60000;
-const calls = [];
+const { config, errorOf, recordCalls, run, totp } = require('./harness');
 
 // Record every request before the library is loaded: Client.js calls the global fetch.
-const realFetch = globalThis.fetch;
-globalThis.fetch = (url, options) => {
-  const target = ((options && options.headers) || {})['X-Amz-Target'] || '';
-  let name = target.split('.').pop();
-  if (name === 'RespondToAuthChallenge') {
-    try {
-      name += ':' + JSON.parse(options.body).ChallengeName;
-    } catch (_) {
-      name += ':?';
-    }
-  } else if (name === 'InitiateAuth') {
-    try {
-      name += ':' + JSON.parse(options.body).AuthFlow;
-    } catch (_) {
-      name += ':?';
-    }
-  }
-  calls.push(name);
-  return realFetch(url, options);
-};
+const calls = recordCalls();
 
 const {
   AuthenticationDetails,
@@ -50,12 +28,6 @@ const {
 } = require('amazon-cognito-identity-js');
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function config() {
-  const raw = process.env.AIOCOGNITO_JS_CONFIG;
-  if (!raw) throw new Error('AIOCOGNITO_JS_CONFIG is not set');
-  return JSON.parse(raw);
-}
 
 // A private storage per "device" (the library keeps tokens and device secrets there).
 function memoryStorage() {
@@ -77,35 +49,8 @@ function userPool(cfg, storage) {
   });
 }
 
-function errorOf(err) {
-  return { code: err.code || err.name || 'Error', message: String(err.message || err) };
-}
-
 function claimsOf(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-}
-
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of text.toUpperCase().replace(/=+$/, '')) {
-    const index = alphabet.indexOf(ch);
-    if (index < 0) throw new Error('not base32');
-    bits += index.toString(2).padStart(5, '0');
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-// RFC 6238: HMAC-SHA1, 30-second steps, 6 digits.
-function totp(secret, at = Date.now() / 1000) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
-  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
-  return String(value).padStart(6, '0');
 }
 
 // Sign in with SRP. Resolves {session, challenges} or rejects with the Cognito error.
@@ -237,31 +182,4 @@ const scenarios = {
   },
 };
 
-async function main() {
-  const name = process.argv[2];
-  const scenario = scenarios[name];
-  if (!scenario) {
-    throw Object.assign(new Error(`unknown scenario ${name}: one of ${Object.keys(scenarios)}`), {
-      code: 'UsageError',
-    });
-  }
-  const result = await scenario(config());
-  return { ok: true, scenario: name, ...result, calls: result.calls || calls };
-}
-
-const watchdog = setTimeout(() => {
-  process.stdout.write(JSON.stringify({ ok: false, error: { code: 'Timeout', message: `over ${TIMEOUT_MS} ms` } }) + '\n');
-  process.exit(1);
-}, TIMEOUT_MS);
-
-main().then(
-  (result) => {
-    clearTimeout(watchdog);
-    process.stdout.write(JSON.stringify(result) + '\n');
-  },
-  (err) => {
-    clearTimeout(watchdog);
-    process.stdout.write(JSON.stringify({ ok: false, error: errorOf(err), calls }) + '\n');
-    process.exitCode = 1;
-  },
-);
+run(scenarios, calls);
