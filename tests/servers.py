@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import string
 import struct
@@ -680,3 +681,57 @@ def validate_request(target: str, params: Mapping[str, Any]) -> None:
     report = ParamValidator().validate(dict(params), shape)
     if report.has_errors():
         raise AssertionError(f"{target} body does not match botocore's model:\n{report.generate_report()}")
+
+
+# --- node and the JS clients (tests/js, pinned by its lock file) ---------------------------------------
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+NPM_CI_TIMEOUT = 300.0
+
+
+def in_ci() -> bool:
+    """Whether CI is set: a missing tool then fails a test instead of skipping it."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def installed_js_version(package: str) -> str | None:
+    """The version of ``package`` in tests/js/node_modules, if it is installed."""
+    try:
+        data = json.loads((JS_DIR / "node_modules" / package / "package.json").read_text())
+    except (OSError, ValueError):
+        return None
+    version = data.get("version")
+    return version if isinstance(version, str) else None
+
+
+def node_with(package: str, version: str) -> str:
+    """The node executable, with ``package`` at ``version`` installed by ``npm ci`` if it is missing.
+
+    Without node or npm the test fails in CI and is skipped elsewhere (with the reason).
+    """
+    import pytest
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if path is None)
+        message = f"{missing} not found on PATH: the {package} interop tests need node >= 18"
+        if in_ci():
+            pytest.fail(f"{message} (CI is set: this must run in CI)")
+        pytest.skip(message)
+    if installed_js_version(package) != version:
+        try:
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"],
+                cwd=JS_DIR,
+                capture_output=True,
+                text=True,
+                timeout=NPM_CI_TIMEOUT,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"npm ci in {JS_DIR} took more than {NPM_CI_TIMEOUT:.0f} s")
+        if done.returncode != 0:
+            pytest.fail(f"npm ci in {JS_DIR} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        assert installed_js_version(package) == version
+    return node

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
@@ -30,8 +29,6 @@ from soft_webauthn import SoftAuthenticator
 from aiocognito import UserPool
 from aiocognito.testing import LocalUserPool, ServerThread
 
-from .test_js_interop import JS_DIR, NPM_CI_TIMEOUT
-
 pytestmark = pytest.mark.integration
 
 VERSION = "6.22.1"
@@ -40,36 +37,10 @@ SCENARIO_TIMEOUT = 60.0
 _ROWS: list[tuple[str, str]] = []
 
 
-def _installed() -> str | None:
-    try:
-        data = json.loads((JS_DIR / "node_modules" / "aws-amplify" / "package.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return str(data.get("version"))
-
-
 @pytest.fixture(scope="module")
 def node() -> str:
     """node, with aws-amplify installed by ``npm ci`` if it is missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        message = "node or npm not found on PATH: the Amplify interop tests need node >= 18"
-        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-            pytest.fail(f"{message} (CI is set: this must run in CI)")
-        pytest.skip(message)
-    if _installed() != VERSION:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=NPM_CI_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        assert done.returncode == 0, f"npm ci failed:\n{done.stderr[-3000:]}"
-        assert _installed() == VERSION
-    return node
+    return servers.node_with("aws-amplify", VERSION)
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +108,8 @@ class Amplify:
         }
         result: dict[str, Any] | None = None
         with subprocess.Popen(
-            [self.node, str(JS_DIR / "amplify.js"), scenario],
-            cwd=JS_DIR,
+            [self.node, str(servers.JS_DIR / "amplify.js"), scenario],
+            cwd=servers.JS_DIR,
             env={**os.environ, "AIOCOGNITO_JS_CONFIG": json.dumps(config)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,55 +26,18 @@ from aiocognito.testing import LocalUserPool, ServerThread, totp
 
 pytestmark = pytest.mark.integration
 
-JS_DIR = Path(__file__).resolve().parent.parent / "js"
+JS_DIR = servers.JS_DIR
 LIBRARY = "amazon-cognito-identity-js"
 VERSION = "6.3.21"
 PASSWORD = "Passw0rd!js"
 NEW_PASSWORD = "N3w-Passw0rd!js"
-NPM_CI_TIMEOUT = 300.0
 SCENARIO_TIMEOUT = 90.0
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def _installed_version() -> str | None:
-    try:
-        data = json.loads((JS_DIR / "node_modules" / LIBRARY / "package.json").read_text())
-    except (OSError, ValueError):
-        return None
-    version = data.get("version")
-    return version if isinstance(version, str) else None
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def node() -> str:
     """The node executable, with amazon-cognito-identity-js installed by ``npm ci`` if it is missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if path is None)
-        message = f"{missing} not found on PATH: the amazon-cognito-identity-js interop tests need node >= 18"
-        if _in_ci():
-            pytest.fail(f"{message} (CI is set: this must run in CI)")
-        pytest.skip(message)
-    if _installed_version() != VERSION:
-        try:
-            done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund"],
-                cwd=JS_DIR,
-                capture_output=True,
-                text=True,
-                timeout=NPM_CI_TIMEOUT,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"npm ci in {JS_DIR} took more than {NPM_CI_TIMEOUT:.0f} s")
-        if done.returncode != 0:
-            pytest.fail(f"npm ci in {JS_DIR} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-        assert _installed_version() == VERSION
-    return node
+    return servers.node_with(LIBRARY, VERSION)
 
 
 @pytest.fixture(scope="module")
