@@ -5,14 +5,18 @@ hundred sign-ins started in one loop turn would each do theirs before they first
 for a third of a second, so every :class:`~aiocognito.flows.Compute` effect goes to a
 :class:`ComputePool`:
 
-- **Threads sized to the usable cores.** gmpy2 lets go of the GIL while it exponentiates (once
-  ``allow_release_gil`` is set in the thread's own context, which each worker thread does as it starts),
-  so the threads run in parallel with no process start-up, pickling or pipes.
+- **Threads sized to the usable cores.** The backend lets go of the GIL while it exponentiates
+  (pycryptodome always; gmpy2 once ``allow_release_gil`` is set in the thread's own context, which each
+  worker thread does as it starts), so the threads run in parallel with no process start-up, pickling
+  or pipes.
+- **Behind the event loop for a core.** On Linux the worker threads run at a lower scheduling priority
+  (``nice`` +10 by default): with as many workers as cores, the loop's thread would otherwise wait for
+  a core behind them, and every callback would take longer by as much.
 - **Batched per loop turn.** The effects asked for in one turn of the event loop are split into at most
   one batch per worker (at most :data:`MAX_BATCH` each): one hand-off per batch, not per sign-in, and
   one callback resolves a whole batch.
-- **Without gmpy2** (Python's ``pow()`` holds the GIL, even in a thread) each worker thread feeds a worker
-  process of its own over a pipe, with length-prefixed pickles.
+- **Without pycryptodome or gmpy2** (Python's ``pow()`` holds the GIL, even in a thread) each worker
+  thread feeds a worker process of its own over a pipe, with length-prefixed pickles.
 
 The pool holds no event-loop state of its own beyond a batch queue per loop, so one pool may serve pools
 on several loops in turn. ``UserPool(compute=...)`` shares one between pools; pools that pass none share
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import functools
 import math
 import os
@@ -36,7 +41,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from .core import srp
+from .core import bignum, srp
 from .core.flows import Compute
 
 __all__ = [
@@ -44,7 +49,9 @@ __all__ = [
     "ComputePool",
     "Jobs",
     "Results",
+    "DEFAULT_NICE",
     "default_compute_pool",
+    "lower_this_threads_priority",
     "release_gil_in_gmpy2",
     "run_batch",
     "run_default",
@@ -101,10 +108,28 @@ def worker_main(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 def release_gil_in_gmpy2() -> None:
-    """Thread initializer: let this thread's gmpy2 context release the GIL during big operations."""
-    srp.load_backend()
-    gmpy2 = sys.modules["gmpy2"]
-    gmpy2.get_context().allow_release_gil = True
+    """Thread initializer: load the SRP backend and, with gmpy2, let this thread's context release the GIL
+    during big operations (pycryptodome releases it on its own)."""
+    bignum.release_gil_in_this_thread()
+
+
+#: How much lower the worker threads' scheduling priority is than the process's (Linux ``nice``).
+DEFAULT_NICE = 10
+
+
+def lower_this_threads_priority(nice: int) -> None:
+    """Raise the calling thread's ``nice`` value by ``nice`` (Linux, where priorities are per thread;
+    elsewhere the call would change the whole process, so it does nothing)."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # a sandbox that forbids it: the thread keeps its priority
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
+
+
+def _start_worker_thread(nice: int) -> None:
+    lower_this_threads_priority(nice)
+    release_gil_in_gmpy2()
 
 
 def usable_cores() -> int:
@@ -238,24 +263,34 @@ class ComputePool:
     """Runs the SRP math of sign-ins in worker threads, batched per event-loop turn.
 
     ``workers`` threads (default: one per usable core); ``0`` runs the math inline on the event loop (the
-    old way: a few milliseconds per effect with gmpy2, tens without). Without gmpy2 each thread feeds a
-    worker process. ``executor`` hands the batches to an executor of your own instead (a process or
-    thread pool; batches are pickled for a process pool), which :meth:`aclose` does not shut down.
+    old way: a few milliseconds per effect). Without pycryptodome or gmpy2 each thread feeds a worker
+    process. ``executor`` hands the batches to an executor of your own instead (a process or thread
+    pool; batches are pickled for a process pool), which :meth:`aclose` does not shut down.
+
+    ``nice``: how much lower the worker threads' scheduling priority is (Linux only; ``0`` keeps the
+    process's), so that the event loop's thread gets a core before the math does.
 
     Share one between pools (``UserPool(compute=pool)``); close it with :meth:`aclose` or
     ``async with``. Closing it fails the computations in flight with :class:`RuntimeError`.
 
     Raises:
-        ValueError: ``workers`` is negative.
+        ValueError: ``workers`` is negative, or ``nice`` is not from 0 to 19.
     """
 
     def __init__(
-        self, workers: int | None = None, *, executor: concurrent.futures.Executor | None = None
+        self,
+        workers: int | None = None,
+        *,
+        executor: concurrent.futures.Executor | None = None,
+        nice: int = DEFAULT_NICE,
     ) -> None:
         if workers is not None and (not isinstance(workers, int) or workers < 0):
             raise ValueError("workers must be a non-negative integer")
+        if not isinstance(nice, int) or not 0 <= nice <= 19:
+            raise ValueError("nice must be an integer from 0 to 19")
+        self.nice = nice
         self.workers = usable_cores() if workers is None else workers
-        self.processes = executor is None and self.workers > 0 and not srp.HAVE_GMPY2
+        self.processes = executor is None and self.workers > 0 and not bignum.RELEASES_GIL
         self._own: concurrent.futures.ThreadPoolExecutor | None = None
         self._executor = executor
         self._process_workers = _ProcessWorkers() if self.processes else None
@@ -295,7 +330,12 @@ class ComputePool:
             if self._closed:
                 raise RuntimeError("the compute pool is closed")
             if self._own is None:
-                initializer = None if self.processes else release_gil_in_gmpy2
+                # Process workers' threads only wait on pipes; their processes do the math.
+                initializer = (
+                    functools.partial(lower_this_threads_priority, self.nice)
+                    if self.processes
+                    else functools.partial(_start_worker_thread, self.nice)
+                )
                 self._own = concurrent.futures.ThreadPoolExecutor(
                     self.workers, thread_name_prefix="aiocognito-srp", initializer=initializer
                 )

@@ -1,6 +1,7 @@
-"""What runs the SRP math here: the big-number backend, its GMP, and whether GMP knows this CPU.
+"""What runs the SRP math here: the big-number backend, with gmpy2 its GMP and whether GMP knows this CPU.
 
-gmpy2's wheels bundle a GMP whose assembly kernels are chosen by the CPU's CPUID family and model. A CPU
+pycryptodome (the default backend) picks its kernels by CPU feature (BMI2/ADX), not by model. gmpy2's
+wheels bundle a GMP whose assembly kernels are chosen by the CPU's CPUID family and model. A CPU
 newer than that GMP falls back to its generic kernels, which costs about half again on the exponentiations
 of a sign-in (issue 13, on AMD Zen 5: 4.1 ms a sign-in instead of 2.7 with GMP's Zen kernels).
 ``aiocognito --version --verbose`` and the SRP benchmark's header print :func:`describe`.
@@ -8,13 +9,14 @@ of a sign-in (issue 13, on AMD Zen 5: 4.1 ms a sign-in instead of 2.7 with GMP's
 
 from __future__ import annotations
 
+import importlib
 import platform
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import srp
+from .core import bignum
 
 __all__ = ["CpuId", "cpu_id", "describe", "gmp_kernel_note"]
 
@@ -82,20 +84,32 @@ def gmp_kernel_note(gmp: str, cpu: CpuId | None) -> str | None:
     )
 
 
-def describe(cpuinfo: str | None = None) -> list[str]:
-    """Lines naming the SRP backend, which powmods are constant-time, the CPU and GMP's fit to it."""
+def describe(cpuinfo: str | None = None, backend: str | None = None) -> list[str]:
+    """Lines naming the SRP backend, which powmods are constant-time, the CPU and GMP's fit to it.
+
+    ``backend``: describe that one of :func:`aiocognito.core.bignum.available_backends` instead of the
+    one in use.
+    """
     lines = [f"Python: {platform.python_implementation()} {platform.python_version()} on {sys.platform}"]
     gmp = ""
-    if srp.HAVE_GMPY2:
-        srp.load_backend()
-        gmpy2 = sys.modules["gmpy2"]
+    name = backend or bignum.backend_name()
+    if name == "pycryptodome":
+        integer = importlib.import_module("Crypto.Math.Numbers").Integer
+        version = importlib.import_module("Crypto").__version__
+        lines.append(
+            f"SRP backend: pycryptodome {version} {integer.__name__} (g^a, g^x and S all constant-time)"
+        )
+    elif name == "gmpy2":
+        gmpy2 = importlib.import_module("gmpy2")
         gmp = str(gmpy2.mp_version())
         lines.append(
-            f"SRP backend: gmpy2 {gmpy2.version()} with {gmp} (g^x: powmod_sec, constant-time; "
-            "g^a and S: powmod, variable-time on secret random exponents)"
+            f"SRP backend: gmpy2 {gmpy2.version()} with {gmp} (g^x and S: powmod_sec, constant-time; "
+            "g^a: powmod, variable-time on a secret random exponent)"
         )
     else:
-        lines.append("SRP backend: Python pow() (no gmpy2: about ten times slower, variable-time)")
+        lines.append(
+            "SRP backend: Python pow() (no pycryptodome or gmpy2: about eight times slower, variable-time)"
+        )
     cpu = cpu_id(cpuinfo)
     lines.append(f"CPU: {cpu if cpu is not None else platform.processor() or platform.machine()}")
     note = gmp_kernel_note(gmp, cpu) if gmp else None

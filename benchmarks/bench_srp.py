@@ -7,8 +7,10 @@ children (``getrusage``), so it counts work wherever a library puts it.
 
 Then the big-number backends that can be imported (gmpy2 ``powmod`` and ``powmod_sec``, Python's
 ``pow``, OpenSSL through cryptography's DH exchange, python-flint, pycryptodome), timed on the three
-exponentiations of a sign-in: ``g^a`` (640-bit secret exponent), ``g^x`` (256-bit, password-dependent)
-and ``S`` (a 3072-bit base to a 640-bit exponent).
+exponentiations of a sign-in: ``g^a`` (320-bit secret exponent), ``g^x`` (256-bit, password-dependent)
+and ``S`` (a 3072-bit base to the exponent ``a + u*x``, about 512 bits). Then the size of ``a`` against
+the exponentiation choices (pycryptodome constant-time throughout, as shipped; gmpy2 as the fallback
+uses it; gmpy2 with only ``g^x`` constant-time, as shipped before), in interleaved rounds.
 
 Last, end to end against the local user pool in another process (``benchmarks/_local_pool.py``): client
 CPU per SRP sign-in of ``pool.sign_in`` (concurrent, ``asyncio.gather``), ``pool.sign_in_many`` and
@@ -43,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _local_pool import PASSWORD, LocalPoolProcess
 
-from aiocognito.core import srp
+from aiocognito.core import bignum, srp
 from benchmarks._util import markdown_table
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "srp_js.json"
@@ -67,6 +69,44 @@ def measure(sign_in: Callable[[], object], rounds: int, repeats: int) -> float:
             sign_in()
         means.append((cpu_seconds() - start) / rounds * 1000)
     return statistics.median(means)
+
+
+def measure_interleaved(
+    tools: dict[str, Callable[[], object]], rounds: int, repeats: int
+) -> dict[str, list[float]]:
+    """CPU ms per call of each tool, ``repeats`` times, the tools taking turns (A B C A B C ...)."""
+    for tool in tools.values():
+        tool()  # warm up
+    times: dict[str, list[float]] = {name: [] for name in tools}
+    for _ in range(repeats):
+        for name, tool in tools.items():
+            start = cpu_seconds()
+            for _ in range(rounds):
+                tool()
+            times[name].append((cpu_seconds() - start) / rounds * 1000)
+    return times
+
+
+def spread(values: list[float], unit: str = "") -> str:
+    """``median (min-max)``."""
+    return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}-{max(values):.2f})"
+
+
+def with_powmods(sign_in: Callable[[], object], fast: PowMod, secret: PowMod) -> Callable[[], object]:
+    def run() -> object:
+        with powmods(fast, secret):
+            return sign_in()
+
+    return run
+
+
+def _only_g_x(fast: PowMod, secret: PowMod) -> PowMod:
+    """``secret`` for ``g^x`` only and ``fast`` for ``S``: what aiocognito shipped before issue 13."""
+
+    def powmod_secret(base: int, exponent: int, modulus: int) -> int:
+        return (secret if base == srp.G else fast)(base, exponent, modulus)
+
+    return powmod_secret
 
 
 @contextmanager
@@ -201,18 +241,9 @@ def _backends() -> list[tuple[str, str, PowMod]]:
         found.append(
             ("python-flint fmpz", "variable-time", lambda b, e, m: int(pow(fmpz(b), fmpz(e), fmpz(m))))
         )
-    try:
-        from Crypto.Math.Numbers import Integer
-    except ImportError:
-        pass
-    else:
-        found.append(
-            (
-                "pycryptodome Integer",
-                "constant-time (secret exponent)",
-                lambda b, e, m: int(pow(Integer(b), e, m)),
-            )
-        )
+    if "pycryptodome" in bignum.available_backends():
+        fast, secret = bignum.available_backends()["pycryptodome"]
+        found.append(("pycryptodome IntegerNat (shipped)", "constant-time", secret))
     return found
 
 
@@ -391,56 +422,62 @@ def main() -> None:
     inputs = case["inputs"]
     check_both_agree_with_the_vector(case)
 
-    import gmpy2
-
     pycognito_version = importlib.metadata.version("pycognito")
     print(
-        f"Python {sys.version.split()[0]}, gmpy2 {gmpy2.version()}, pycognito {pycognito_version}, "
-        f"{args.rounds} sign-ins x {args.repeats} (median), ``a`` = {8 * srp.EPHEMERAL_BYTES} bits "
-        f"for aiocognito, 1024 for pycognito\n"
+        f"Python {sys.version.split()[0]}, pycognito {pycognito_version}, "
+        f"{args.rounds} sign-ins x {args.repeats} interleaved rounds (median and range), "
+        f"``a`` = {8 * srp.EPHEMERAL_BYTES} bits for aiocognito, 1024 for pycognito\n"
     )
     from aiocognito.srp_backend import describe
 
     print("".join(f"- {line}\n" for line in describe()))
-    rows: list[tuple[str, float]] = []
-    if srp.HAVE_GMPY2:
-        rows.append(("aiocognito (gmpy2)", measure(aiocognito_sign_in(inputs), args.rounds, args.repeats)))
-    with powmods(srp._powmod_builtin, srp._powmod_builtin):
-        rows.append(
-            ("aiocognito (pure pow())", measure(aiocognito_sign_in(inputs), args.rounds, args.repeats))
-        )
+    backends = bignum.available_backends()
+    tools: dict[str, Callable[[], object]] = {}
+    for name, (fast_fn, secret_fn) in backends.items():
+        label = f"aiocognito ({name}{', shipped' if name == bignum.backend_name() else ''})"
+        tools[label] = with_powmods(aiocognito_sign_in(inputs), fast_fn, secret_fn)
     pyco, _ = pycognito_sign_in(inputs)
-    pyco_ms = measure(pyco, args.rounds, args.repeats)
-    rows.append((f"pycognito {pycognito_version} (pow())", pyco_ms))
-
-    print("| tool | CPU ms per sign-in | ratio (pycognito / tool) |")
-    print("|---|---:|---:|")
-    for tool, ms in rows:
-        print(f"| {tool} | {ms:.2f} | {pyco_ms / ms:.1f}x |")
+    tools[f"pycognito {pycognito_version} (pow())"] = pyco
+    times = measure_interleaved(tools, args.rounds, args.repeats)
+    pyco_times = times[f"pycognito {pycognito_version} (pow())"]
+    print(
+        markdown_table(
+            ["tool", "CPU ms per sign-in", "pycognito / tool"],
+            [
+                [tool, spread(ms), spread([p / t for p, t in zip(pyco_times, ms, strict=True)], "x")]
+                for tool, ms in times.items()
+            ],
+            "lrr",
+        )
+    )
 
     print("\nBig-number backends, CPU ms per exponentiation (median of the repeats):\n")
     print(backend_table(args.rounds, args.repeats))
     print()
     print(end_to_end(args.e2e_users, args.e2e_rounds, args.concurrency))
 
-    if args.no_variants or not srp.HAVE_GMPY2:
+    if args.no_variants:
         return
-    fast, sec = srp._powmod_gmpy2, srp._powmod_gmpy2_sec
-    choices = [
-        ("powmod, g^x powmod_sec (shipped)", fast, sec),
-        ("all powmod", fast, fast),
-        ("all powmod_sec", sec, sec),
+    choices: dict[str, tuple[PowMod, PowMod]] = {}
+    if "pycryptodome" in backends:
+        choices["pycryptodome, all constant-time (shipped)"] = backends["pycryptodome"]
+    if "gmpy2" in backends:
+        fast, sec = backends["gmpy2"]
+        choices["gmpy2: g^a powmod, g^x and S powmod_sec (fallback)"] = (fast, sec)
+        choices["gmpy2: only g^x powmod_sec (before)"] = (fast, _only_g_x(fast, sec))
+    print("\nSize of ``a`` and exponentiation, CPU ms per sign-in (interleaved rounds, median and range):\n")
+    variants = {
+        f"{a_bits} bits | {label}": with_powmods(aiocognito_sign_in(inputs, a_bits // 8), fast_fn, secret_fn)
+        for a_bits in (8 * srp.EPHEMERAL_BYTES, 640, 1024)
+        for label, (fast_fn, secret_fn) in choices.items()
+    }
+    variant_times = measure_interleaved(variants, args.rounds, args.repeats)
+    shipped = next(iter(variant_times.values()))
+    rows = [
+        [*key.split(" | "), spread(ms), spread([t / s for t, s in zip(ms, shipped, strict=True)], "x")]
+        for key, ms in variant_times.items()
     ]
-    print("\nSize of ``a`` and exponentiation (gmpy2), CPU ms per sign-in:\n")
-    print("| a | " + " | ".join(label for label, _, _ in choices) + " |")
-    print("|---|" + "---:|" * len(choices))
-    for a_bits in (640, 768, 1024):
-        cells = []
-        for _, fast_fn, secret_fn in choices:
-            with powmods(fast_fn, secret_fn):
-                ms = measure(aiocognito_sign_in(inputs, a_bits // 8), args.rounds, args.repeats)
-            cells.append(f"{ms:.2f}")
-        print(f"| {a_bits} bits | " + " | ".join(cells) + " |")
+    print(markdown_table(["a", "exponentiation", "CPU ms per sign-in", "÷ shipped"], rows, "llrr"))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 
 import aiocognito
 from aiocognito.compute import ComputePool, default_compute_pool, run_default
-from aiocognito.core import srp
+from aiocognito.core import bignum, srp
 from aiocognito.core.flows import Compute
 
 A_BYTES = bytes(range(1, 81))
@@ -35,9 +37,15 @@ def _thread_of(value: int) -> tuple[int, int]:
 
 
 def _gil_released(_: int) -> bool:
+    if bignum.backend_name() == "pycryptodome":  # its C calls go through ctypes, which lets go of the GIL
+        return True
     import gmpy2
 
     return bool(gmpy2.get_context().allow_release_gil)
+
+
+def _nice_of_this_thread(_: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
 def _fail(message: str) -> None:
@@ -50,8 +58,7 @@ async def test_effects_run_in_worker_threads_with_gmpys_gil_release_set() -> Non
         assert value == 7
         assert thread != threading.get_ident()
         assert await pool.run(Compute(srp.ephemeral, (A_BYTES,))) == srp.ephemeral(A_BYTES)
-        if srp.HAVE_GMPY2:
-            assert await pool.run(Compute(_gil_released, (0,))) is True
+        assert await pool.run(Compute(_gil_released, (0,))) is True
 
 
 async def test_effects_of_one_loop_turn_go_in_one_batch_per_worker() -> None:
@@ -152,10 +159,26 @@ async def test_workers_zero_runs_inline_on_the_event_loop() -> None:
 def test_negative_workers_are_refused() -> None:
     with pytest.raises(ValueError, match="workers"):
         ComputePool(workers=-1)
+    for nice in (-1, 20, 1.5):
+        with pytest.raises(ValueError, match="nice"):
+            ComputePool(nice=nice)  # type: ignore[arg-type]
 
 
-async def test_without_gmpy2_each_thread_feeds_a_worker_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(srp, "HAVE_GMPY2", False)
+@pytest.mark.parametrize("nice", [0, 3, 10])
+async def test_worker_threads_yield_the_cores_to_the_event_loop(nice: int) -> None:
+    own = _nice_of_this_thread(0)
+    async with ComputePool(workers=2, nice=nice) as pool:
+        niceness = await asyncio.gather(*(pool.run(Compute(_nice_of_this_thread, (i,))) for i in range(4)))
+    # Only Linux has per-thread priorities; elsewhere the pool leaves them (and the process's) alone.
+    expected = min(19, own + nice) if sys.platform.startswith("linux") else own
+    assert niceness == [expected] * 4
+    assert _nice_of_this_thread(0) == own  # the loop's thread keeps its priority
+
+
+async def test_without_a_gil_free_backend_each_thread_feeds_a_worker_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bignum, "RELEASES_GIL", False)
     async with ComputePool(workers=2) as pool:
         assert pool.processes
         results = await asyncio.gather(*(pool.run(Compute(srp.ephemeral, (A_BYTES,))) for _ in range(4)))

@@ -57,6 +57,7 @@ PUBLIC_MODULES = [
     "aiocognito",
     "aiocognito.bulk",
     "aiocognito.caller",
+    "aiocognito.core.bignum",
     "aiocognito.core.flows",
     "aiocognito.core.srp",
     "aiocognito.core.steps",

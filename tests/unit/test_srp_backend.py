@@ -7,7 +7,6 @@ import sys
 import pytest
 
 from aiocognito.cli import main
-from aiocognito.core import srp
 from aiocognito.srp_backend import CpuId, cpu_id, describe, gmp_kernel_note
 
 
@@ -46,19 +45,24 @@ def test_describe_names_the_backend_and_the_cpu() -> None:
     lines = describe(ZEN5)
     backend = next(line for line in lines if line.startswith("SRP backend: "))
     assert "CPU: AMD EPYC 9R45 (AuthenticAMD family 0x1a model 0x02)" in lines
-    if srp.HAVE_GMPY2:
-        gmpy2 = sys.modules["gmpy2"]
-        assert f"gmpy2 {gmpy2.version()} with {gmpy2.mp_version()}" in backend
-        assert "powmod_sec, constant-time" in backend
-        generic = any(line.startswith("GMP runs generic kernels") for line in lines)
-        assert generic == str(gmpy2.mp_version()).startswith("GMP 6.3.")
-    else:
-        assert "Python pow()" in backend
+    crypto = sys.modules["Crypto"]
+    expected = f"pycryptodome {crypto.__version__} IntegerNat (g^a, g^x and S all constant-time)"
+    assert backend == f"SRP backend: {expected}"
+    assert not any(line.startswith("GMP runs generic kernels") for line in lines)  # no GMP in use
 
 
-def test_describe_without_gmpy2_says_python(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(srp, "HAVE_GMPY2", False)
-    lines = describe(ZEN5)
+def test_describe_with_gmpy2_names_its_gmp_and_its_kernels() -> None:
+    lines = describe(ZEN5, backend="gmpy2")
+    backend = next(line for line in lines if line.startswith("SRP backend: "))
+    gmpy2 = sys.modules["gmpy2"]
+    assert f"gmpy2 {gmpy2.version()} with {gmpy2.mp_version()}" in backend
+    assert "powmod_sec, constant-time" in backend
+    generic = any(line.startswith("GMP runs generic kernels") for line in lines)
+    assert generic == str(gmpy2.mp_version()).startswith("GMP 6.3.")
+
+
+def test_describe_without_a_backend_says_python() -> None:
+    lines = describe(ZEN5, backend="python")
     assert any(line.startswith("SRP backend: Python pow()") for line in lines)
     assert not any(line.startswith("GMP runs generic kernels") for line in lines)
 
