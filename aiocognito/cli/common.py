@@ -11,6 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from ..compute import ComputePool
 from ..limits import RedisRateLimiter
 from ..pool import UserPool
 from ..wire.configured import CLIENT_SECRET_ENV
@@ -114,7 +115,13 @@ def user_pool(args: argparse.Namespace) -> UserPool:
     """
     try:
         return UserPool(
-            args.pool_id, args.client_id, client_secret=client_secret(args), endpoint_url=args.endpoint_url
+            args.pool_id,
+            args.client_id,
+            client_secret=client_secret(args),
+            endpoint_url=args.endpoint_url,
+            # A command's loop serves no other requests: its SRP workers keep the process's priority
+            # rather than yield to it (and to every other process on a busy machine).
+            compute=ComputePool(nice=0),
         )
     except (TypeError, ValueError) as error:
         raise CliError("InvalidArgument", str(error), status=EXIT_USAGE) from None
