@@ -59,6 +59,7 @@ PUBLIC_MODULES = [
     "aiocognito.caller",
     "aiocognito.core.bignum",
     "aiocognito.core.flows",
+    "aiocognito.ephemerals",
     "aiocognito.core.srp",
     "aiocognito.core.steps",
     "aiocognito.core.tokens",

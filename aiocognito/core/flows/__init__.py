@@ -34,11 +34,13 @@ from .values import (
     Effect,
     Env,
     Flow,
+    NewEphemeral,
     Outcome,
     Signed,
     SignInContext,
     Stopped,
     UserContext,
+    new_ephemeral,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "LOCAL_EMAIL_SETUP",
     "LOCAL_PASSWORD",
     "LOCAL_TOTP_SETUP",
+    "NewEphemeral",
     "Outcome",
     "SignInContext",
     "Signed",
@@ -63,5 +66,6 @@ __all__ = [
     "UserContext",
     "answer_challenge",
     "name_list",
+    "new_ephemeral",
     "start_sign_in",
 ]

@@ -33,10 +33,10 @@ from .values import (
     Call,
     Challenge,
     ClientConfig,
-    Compute,
     Env,
     Flow,
     SignInContext,
+    new_ephemeral,
 )
 
 __all__ = ["answer_challenge", "settle"]
@@ -186,7 +186,7 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
             responses["PASSWORD"] = password
         elif choice_name == "PASSWORD_SRP" and password is not None:
             ctx = replace(ctx, password=password)
-            ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+            ephemeral = yield new_ephemeral(env)
             responses["SRP_A"] = ephemeral.srp_a
         call = respond(cfg, ctx, name, username, session, responses)
     elif name == "PASSWORD":
@@ -194,7 +194,7 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
         call = respond(cfg, ctx, name, username, session, {"PASSWORD": answer.value})
     elif name == "PASSWORD_SRP":
         ctx = replace(ctx, password=answer.value)
-        ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+        ephemeral = yield new_ephemeral(env)
         call = respond(cfg, ctx, name, username, session, {"SRP_A": ephemeral.srp_a})
     elif name == LOCAL_PASSWORD:
         choice_name = challenge.parameters.get("CHOICE", "PASSWORD")
@@ -205,7 +205,7 @@ def answer_challenge(cfg: ClientConfig, challenge: Challenge, answer: Answer, en
         ctx = replace(ctx, password=answer.value)
         responses = {"ANSWER": choice_name}
         if choice_name == "PASSWORD_SRP":
-            ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+            ephemeral = yield new_ephemeral(env)
             responses["SRP_A"] = ephemeral.srp_a
         else:
             responses["PASSWORD"] = answer.value

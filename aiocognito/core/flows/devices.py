@@ -11,7 +11,18 @@ from .. import srp
 from ..tokens import TokenSet
 from .messages import challenge_parameters, respond, returned_username, session_of, shown_name, str_field
 from .srp_flow import claim
-from .values import Call, ClientConfig, Compute, DeviceCredentials, Effect, Env, Flow, Signed, SignInContext
+from .values import (
+    Call,
+    ClientConfig,
+    Compute,
+    DeviceCredentials,
+    Effect,
+    Env,
+    Flow,
+    Signed,
+    SignInContext,
+    new_ephemeral,
+)
 
 __all__ = ["device_srp", "signed"]
 
@@ -28,7 +39,7 @@ def device_srp(
     username: str,
     env: Env,
 ) -> Generator[Effect, Any, Mapping[str, Any]]:
-    ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+    ephemeral = yield new_ephemeral(env)
     reply = yield respond(
         cfg,
         ctx,

@@ -9,7 +9,7 @@ from ...errors import ServiceError
 from .. import srp
 from .challenges import settle
 from .messages import initiate
-from .values import AuthFlow, ClientConfig, Compute, Env, Flow, SignInContext, Stopped
+from .values import AuthFlow, ClientConfig, Env, Flow, SignInContext, Stopped, new_ephemeral
 
 __all__ = ["start_sign_in"]
 
@@ -43,7 +43,7 @@ def _start(cfg: ClientConfig, ctx: SignInContext, env: Env) -> Flow:
     if flow is AuthFlow.USER_SRP_AUTH or (flow is AuthFlow.CUSTOM_AUTH and ctx.password is not None):
         if ctx.password is None:
             raise ValueError(f"{flow.value} needs a password")
-        ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+        ephemeral = yield new_ephemeral(env)
         auth["SRP_A"] = ephemeral.srp_a
         if flow is AuthFlow.CUSTOM_AUTH:
             auth["CHALLENGE_NAME"] = "SRP_A"
@@ -56,7 +56,7 @@ def _start(cfg: ClientConfig, ctx: SignInContext, env: Env) -> Flow:
         if ctx.preferred_challenge == "PASSWORD" and ctx.password is not None:
             auth["PASSWORD"] = ctx.password
         elif ctx.preferred_challenge == "PASSWORD_SRP" and ctx.password is not None:
-            ephemeral = yield Compute(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),))
+            ephemeral = yield new_ephemeral(env)
             auth["SRP_A"] = ephemeral.srp_a
     if ctx.device is not None and ephemeral is None:
         # Without SRP there is no PASSWORD_VERIFIER answer to carry the device key: send it now.

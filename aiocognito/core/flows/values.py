@@ -31,10 +31,12 @@ __all__ = [
     "Effect",
     "Env",
     "Flow",
+    "NewEphemeral",
     "Outcome",
     "SignInContext",
     "Signed",
     "Stopped",
+    "new_ephemeral",
 ]
 
 #: Challenges the flow answers itself; the caller never sees them.
@@ -98,6 +100,24 @@ class Compute:
     function: Callable[..., Any]
     args: tuple[Any, ...] = field(default=(), repr=False)
     kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEphemeral(Compute):
+    """A fresh SRP key pair ``(a, A)``: ``Compute(srp.ephemeral, (random bytes,))``, the flow's randomness.
+
+    An effect of its own so that a driver may answer it with a pair drawn ahead of time from the same
+    randomness (``source``, the flow's :attr:`Env.random_bytes`; see
+    :class:`aiocognito.ComputePool`'s ``ephemerals``) instead of computing one now. A driver that
+    does not know it runs it as the :class:`Compute` it is.
+    """
+
+    source: Callable[[int], bytes] | None = field(default=None, repr=False, compare=False)
+
+
+def new_ephemeral(env: Env) -> NewEphemeral:
+    """The effect asking for a fresh ephemeral, its bytes drawn from ``env``'s randomness."""
+    return NewEphemeral(srp.ephemeral, (env.random_bytes(srp.EPHEMERAL_BYTES),), source=env.random_bytes)
 
 
 Effect = Call | Compute
