@@ -16,14 +16,14 @@ Why the defaults are what they are:
   a sign-in still ends throttled, the limiter slows down (to 70 %, recovering by 1 % per unthrottled
   sign-in) and the sign-in is started again, up to ``throttle_retries`` times: a throttled request was
   refused before the password was looked at, so repeating it cannot lock anyone out.
-- **SRP math on every core**: each SRP sign-in needs about 4.5 ms of big-number work (with gmpy2). Run
+- **SRP math on every core**: each SRP sign-in needs about 3.5 ms of big-number work (with pycryptodome). Run
   on the event loop, 500 concurrent sign-ins would stall it for seconds; so the
   :class:`~aiocognito.flows.Compute` effects of all in-flight sign-ins go to the pool's
   :class:`~aiocognito.ComputePool` (:mod:`aiocognito.compute`), gathered in batches and run in worker
-  threads, one per usable core: gmpy2 lets go of the GIL while it exponentiates, so they run
-  in parallel with no process start-up, pickling or pipes. Without gmpy2 (Python's ``pow()`` holds the
-  GIL) the batches go to worker processes fed over pipes. Batching keeps the cost of the hop well below
-  the math itself.
+  threads, one per usable core: the SRP backend (pycryptodome, or gmpy2) lets go of the GIL while it
+  exponentiates, so they run in parallel with no process start-up, pickling or pipes. Without either
+  (Python's ``pow()`` holds the GIL) the batches go to worker processes fed over pipes. Batching keeps
+  the cost of the hop well below the math itself.
 - **Flat memory**: the input is read one item at a time, only when a slot is free, and a slot stays
   taken until its result has been handed to the caller: at most ``concurrency`` sign-ins and results
   exist at once, whatever the number of users. Tokens are not put in the pool's token store unless

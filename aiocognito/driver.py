@@ -2,8 +2,8 @@
 
 It performs each effect a flow yields: a :class:`~aiocognito.flows.Call` goes to the pool's transport, a
 :class:`~aiocognito.flows.Compute` runs the SRP function in a :class:`~aiocognito.ComputePool` (worker
-threads, or processes without gmpy2), so the event loop stays free. A Cognito error is thrown back into
-the flow at the ``yield`` that caused it.
+threads, or processes without a GIL-free backend), so the event loop stays free. A Cognito error is
+thrown back into the flow at the ``yield`` that caused it.
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ what every other request sharing the loop waits for at worst.
 - **inline**: ``UserPool(compute=ComputePool(workers=0))``, the math on the event loop (the old path
   whenever gmpy2 is present).
 - **ComputePool**: the default, worker threads sized to the usable cores, batched per loop turn.
+- **nice=0**: the same with the workers at the event loop's scheduling priority (the default lowers
+  theirs by 10 on Linux), to show what that buys.
+- **ephemerals**: ``ComputePool(ephemerals=N)`` with its spare key pairs drawn before the burst.
+- **gc.freeze()**: the default pool in a process that froze its start-up objects (``gc.freeze()``), as
+  servers do: the longest callbacks left are the cyclic collector's, whose cost grows with the heap.
 - **sign_in_many**: the same users through ``pool.sign_in_many(rate=None)``, for comparison.
 
 The server is the package's LocalUserPool in another process (``benchmarks/_local_pool.py``). Rounds are
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -81,7 +87,14 @@ def percentile(values: list[float], q: float) -> float:
 async def one_round(server: LocalPoolProcess, mode: str, burst: int) -> dict[str, float]:
     import aiocognito
 
-    compute = aiocognito.ComputePool(workers=0) if mode == "inline" else aiocognito.ComputePool()
+    if mode == "inline":
+        compute = aiocognito.ComputePool(workers=0)
+    elif mode == "nice0":
+        compute = aiocognito.ComputePool(nice=0)
+    elif mode == "spares":
+        compute = aiocognito.ComputePool(ephemerals=burst)
+    else:
+        compute = aiocognito.ComputePool()
     async with (
         compute,
         aiocognito.UserPool(
@@ -92,7 +105,16 @@ async def one_round(server: LocalPoolProcess, mode: str, burst: int) -> dict[str
             compute=compute,
         ) as pool,
     ):
-        await pool.sign_in("u0", PASSWORD)  # warm: a connection open, gmpy2 loaded in the workers
+        await pool.sign_in("u0", PASSWORD)  # warm: a connection open, the backend loaded in the workers
+        if compute.spares is not None:  # a server that has been up a while has its spares drawn
+            for _ in range(3000):
+                if compute.spares.held() >= burst:
+                    break
+                await asyncio.sleep(0.01)
+        frozen = mode == "freeze"
+        if frozen:  # what a server does once started: objects from start-up out of the collector's way
+            gc.collect()
+            gc.freeze()
 
         async def many() -> int:
             users = [(f"u{i}", PASSWORD) for i in range(burst)]
@@ -113,6 +135,8 @@ async def one_round(server: LocalPoolProcess, mode: str, burst: int) -> dict[str
             wall, cpu = time.perf_counter() - wall, cpu_seconds(children=False) - cpu
             stop.set()
             await tick
+        if frozen:
+            gc.unfreeze()
         if ok != burst:
             raise SystemExit(f"{mode}: only {ok} of {burst} sign-ins succeeded")
     return {
@@ -136,9 +160,9 @@ def cell(values: list[float], digits: int = 1) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     from aiocognito.compute import usable_cores
-    from aiocognito.core import srp
+    from aiocognito.core import bignum
 
-    modes = ["inline", "pool", "many"]
+    modes = ["inline", "pool", "nice0", "spares", "freeze", "many"]
     results: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
     with LocalPoolProcess(users=args.burst) as server:
         for _ in range(args.rounds):
@@ -146,7 +170,10 @@ async def run(args: argparse.Namespace) -> None:
                 results[mode].append(await one_round(server, mode, args.burst))
     labels = {
         "inline": "pool.sign_in x N, math inline (ComputePool(workers=0))",
-        "pool": f"pool.sign_in x N, ComputePool() ({usable_cores()} threads)",
+        "pool": f"pool.sign_in x N, ComputePool() ({usable_cores()} threads, nice +10: the default)",
+        "nice0": "pool.sign_in x N, ComputePool(nice=0) (workers at the loop's priority)",
+        "spares": f"pool.sign_in x N, ComputePool(ephemerals={args.burst}) (spares drawn beforehand)",
+        "freeze": "pool.sign_in x N, ComputePool(), gc.freeze() after start-up",
         "many": "pool.sign_in_many(rate=None)",
     }
     rows = []
@@ -169,7 +196,7 @@ async def run(args: argparse.Namespace) -> None:
                 cell(column("wall"), 2),
             ]
         )
-    backend = "gmpy2" if srp.HAVE_GMPY2 else "Python pow()"
+    backend = bignum.backend_name()
     print("## bench_loop_lag\n")
     print(
         f"{args.burst} concurrent sign-ins against the local pool in another process, SRP backend {backend}; "
