@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, TypedDict
 
 from fastapi import Depends, HTTPException, WebSocketException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,6 +43,7 @@ __all__ = [
     "VERIFIER_STATE",
     "Bearer",
     "Claims",
+    "CognitoState",
     "CurrentUser",
     "IdClaims",
     "OptionalBearer",
@@ -60,9 +61,17 @@ __all__ = [
 _log = logging.getLogger("aiocognito")
 
 #: The lifespan state key of the :class:`TokenVerifier`.
-VERIFIER_STATE = "aiocognito_verifier"
+VERIFIER_STATE: Final = "aiocognito_verifier"
 #: The lifespan state key of the :class:`UserPool` that :func:`current_user` acts through.
-POOL_STATE = "aiocognito_pool"
+POOL_STATE: Final = "aiocognito_pool"
+
+
+class CognitoState(TypedDict):
+    """The lifespan state :func:`cognito_state` yields: ``state[VERIFIER_STATE]`` is typed, not ``Any``."""
+
+    aiocognito_verifier: TokenVerifier  # VERIFIER_STATE
+    aiocognito_pool: UserPool  # POOL_STATE
+
 
 # Reads "Authorization: Bearer <token>" and shows the scheme in the OpenAPI docs; errors are ours.
 _ACCESS = "access"
@@ -90,7 +99,7 @@ async def cognito_state(
     endpoint_url: str | None = None,
     prefetch_keys: bool = True,
     **verifier_options: Any,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[CognitoState]:
     """The lifespan state the dependencies need: a :class:`TokenVerifier` and a :class:`UserPool`.
 
     Merge it into your own lifespan's state (``yield {**state, ...}``), or use :func:`lifespan`.
@@ -125,10 +134,10 @@ def lifespan(
     endpoint_url: str | None = None,
     prefetch_keys: bool = True,
     **verifier_options: Any,
-) -> Callable[[Any], AbstractAsyncContextManager[dict[str, Any]]]:
+) -> Callable[[object], AbstractAsyncContextManager[CognitoState]]:
     """A ``lifespan`` for ``FastAPI(lifespan=...)`` that holds what :func:`cognito_state` makes."""
 
-    def make(app: Any) -> AbstractAsyncContextManager[dict[str, Any]]:
+    def make(app: object) -> AbstractAsyncContextManager[CognitoState]:
         return cognito_state(
             pool_id,
             client_ids,

@@ -19,6 +19,12 @@ from .wire.endpoints import endpoint_url
 from .wire.signing import AwsCredentials
 
 if TYPE_CHECKING:
+    # The real classes, for users with their types (botocore-stubs, types-aiobotocore) or pyright.
+    from aiobotocore.credentials import AioRefreshableCredentials
+    from aiobotocore.session import AioSession
+    from botocore.credentials import RefreshableCredentials
+    from botocore.session import Session
+
     from .caller import Caller
 
 __all__ = ["IdentityCredentials", "logins_key"]
@@ -150,7 +156,7 @@ class IdentityCredentials:
             "expiry_time": _iso(credentials.expires_at or 0.0),
         }
 
-    async def for_aiobotocore(self) -> Any:
+    async def for_aiobotocore(self) -> AioRefreshableCredentials:
         """aiobotocore's ``AioRefreshableCredentials`` over these credentials (needs aiobotocore).
 
         Pass it where aiobotocore takes credentials, or use :meth:`aiobotocore_session`; it refreshes
@@ -162,7 +168,7 @@ class IdentityCredentials:
             await self._metadata(), refresh_using=self._metadata, method="aiocognito-identity-pool"
         )
 
-    async def for_botocore(self) -> Any:
+    async def for_botocore(self) -> RefreshableCredentials:
         """botocore's ``RefreshableCredentials`` over these credentials, for boto3 or botocore clients.
 
         Its refreshes run on this event loop, so use the clients from other threads (``asyncio.to_thread``,
@@ -189,7 +195,7 @@ class IdentityCredentials:
             metadata, refresh_using=refresh, method="aiocognito-identity-pool"
         )
 
-    async def botocore_session(self, session: Any | None = None) -> Any:
+    async def botocore_session(self, session: Session | None = None) -> Session:
         """A botocore ``Session`` (``session``, else a new one) signing with these credentials (refreshed).
 
         For boto3: ``boto3.Session(botocore_session=await creds.botocore_session())``. The caveat of
@@ -202,7 +208,7 @@ class IdentityCredentials:
         target = session if session is not None else botocore.session.get_session()
         return with_botocore_credentials(target, await self.for_botocore())
 
-    async def aiobotocore_session(self, session: Any | None = None) -> Any:
+    async def aiobotocore_session(self, session: AioSession | None = None) -> AioSession:
         """An aiobotocore ``AioSession`` (``session``, else a new one) signing with these credentials."""
         from aiobotocore.session import get_session
 

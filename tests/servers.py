@@ -714,7 +714,7 @@ def node_with(package: str, version: str) -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if path is None)
-        message = f"{missing} not found on PATH: the {package} interop tests need node >= 18"
+        message = f"{missing} not found on PATH: the tests with {package} need node >= 18"
         if in_ci():
             pytest.fail(f"{message} (CI is set: this must run in CI)")
         pytest.skip(message)
