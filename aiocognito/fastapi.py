@@ -23,7 +23,7 @@ group or scope is missing; 503 when the pool's keys could never be fetched.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any, Final, TypedDict
 
@@ -99,7 +99,7 @@ async def cognito_state(
     endpoint_url: str | None = None,
     prefetch_keys: bool = True,
     **verifier_options: Any,
-) -> AsyncIterator[CognitoState]:
+) -> AsyncGenerator[CognitoState, None]:
     """The lifespan state the dependencies need: a :class:`TokenVerifier` and a :class:`UserPool`.
 
     Merge it into your own lifespan's state (``yield {**state, ...}``), or use :func:`lifespan`.
@@ -150,7 +150,7 @@ def lifespan(
 
 
 @asynccontextmanager
-async def run_lifespan(app: Any) -> AsyncIterator[None]:
+async def run_lifespan(app: Any) -> AsyncGenerator[None, None]:
     """Run ``app``'s lifespan where no ASGI server does (``httpx.ASGITransport``), its state on ``app.state``.
 
     ``TestClient(app)`` used as a context manager runs the lifespan itself; ``httpx.ASGITransport``

@@ -12,7 +12,7 @@ import stat
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -426,7 +426,7 @@ class FileTokenStore(StoreBase):
         return self._refresh_lock(key)
 
     @contextlib.asynccontextmanager
-    async def _refresh_lock(self, key: StoreKey) -> AsyncIterator[None]:
+    async def _refresh_lock(self, key: StoreKey) -> AsyncGenerator[None, None]:
         import hashlib
 
         loop = asyncio.get_running_loop()

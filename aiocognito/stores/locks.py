@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from .base import LockTimeoutError, StoreKey
 
@@ -32,7 +32,7 @@ class KeyedLocks:
         self._entries: dict[StoreKey, _Entry] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: StoreKey, deadline: float, timeout: float) -> AsyncIterator[None]:
+    async def hold(self, key: StoreKey, deadline: float, timeout: float) -> AsyncGenerator[None, None]:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()

@@ -8,7 +8,7 @@ import importlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import quote
@@ -222,7 +222,7 @@ class RedisTokenStore(StoreBase):
         return self._refresh_lock(key)
 
     @contextlib.asynccontextmanager
-    async def _refresh_lock(self, key: StoreKey) -> AsyncIterator[None]:
+    async def _refresh_lock(self, key: StoreKey) -> AsyncGenerator[None, None]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lock_timeout
         async with self._locks.hold(key, deadline, self._lock_timeout):

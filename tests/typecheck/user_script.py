@@ -1,14 +1,25 @@
-"""A user's script, checked by `mypy --strict` (tests/unit/test_readme_types.py): steps, tokens, the
-verifier, FastAPI and OAuth, typed the way the README uses them. Never run."""
+"""A user's script, checked by `mypy --strict` and pyright's strict mode, with no `Any` but raw replies
+(tests/unit/test_readme_types.py): steps, tokens, the verifier, FastAPI and OAuth, typed the way the
+README uses them. Never run."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
 
 import aiocognito
-from aiocognito.fastapi import Claims, CurrentUser, OptionalClaims, lifespan, require_scopes
+from aiocognito.fastapi import (
+    VERIFIER_STATE,
+    Claims,
+    CurrentUser,
+    OptionalClaims,
+    cognito_state,
+    lifespan,
+    require_scopes,
+)
 
 app = FastAPI(lifespan=lifespan("us-east-1_AbC123", ["client-id"]))
 READ = require_scopes("orders/read")
@@ -59,3 +70,24 @@ async def machine(domain: str, secret: str) -> str:
 def code_of(error: aiocognito.ServiceError) -> str:
     code: object = error.response["Error"]["Code"]
     return f"{code} {error.message} {error.request_id}"
+
+
+@asynccontextmanager
+async def own_lifespan(app: FastAPI) -> AsyncGenerator[dict[str, object], None]:
+    async with cognito_state("us-east-1_AbC123", "client-id") as state:
+        print(state[VERIFIER_STATE].jwks_url)  # the TokenVerifier itself, typed
+        yield {**state, "started": True}
+
+
+other_app = FastAPI(lifespan=own_lifespan)
+
+
+async def usernames(pool: aiocognito.UserPool) -> list[str]:
+    reply = await pool.call("ListUsers", {"UserPoolId": pool.pool_id, "Limit": 10})  # a raw reply
+    return [str(entry["Username"]) for entry in reply["Users"]]
+
+
+async def email_of(domain: str, access_token: str) -> str:
+    async with aiocognito.OAuthClient(domain, "web-client") as oauth:
+        reply = await oauth.user_info(access_token)  # a raw reply
+        return str(reply["email"])

@@ -22,9 +22,9 @@ PYRIGHT_TIMEOUT = 180.0
 
 # Where an `Any` may reach user code, by the source line it is on: each entry says why.
 ANY_ALLOWED = (
-    # Raw replies, dict[str, Any] by design (the typed fields sit beside them): a service error's reply,
-    # a token's decoded claims, a claims object's `.raw`.
-    (re.compile(r"\.response\["), "ServiceError.response: Cognito's error reply as it came"),
+    # Raw replies, dict[str, Any] by design (typed fields sit beside them): Cognito's JSON as it came, from
+    # pool.call(), oauth.user_info() or a ServiceError; a token's decoded claims, a claims object's `.raw`.
+    (re.compile(r"\breply\b|\.response\["), "a raw reply (named `reply` in the script)"),
     (re.compile(r"\b(?:id|access)_claims\b|\.raw\b"), "a token's claims, JSON as the token holds them"),
     # botocore and aiobotocore ship no types: aiocognito names their classes (pyright, botocore-stubs and
     # types-aiobotocore type them), plain mypy without those stubs sees Any.
