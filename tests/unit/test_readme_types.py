@@ -79,6 +79,10 @@ def test_readme_blocks_pass_mypy_strict(tmp_path: Path) -> None:
         if found is None:
             continue
         name, number, message = found[1], int(found[2]), found[3]
+        if name not in sources:
+            # The package's own modules, found from the checkout: `mypy --strict aiocognito` checks them;
+            # --disallow-any-expr is for what user code sees, not for aiocognito's insides.
+            continue
         why = _any_allowed(message, sources[name][number - 1])
         if why is not None:
             allowed.add(why)
