@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -334,6 +335,11 @@ async def test_bad_callbacks(setup: Setup, clock: Clock) -> None:
             oauth.sign_in(client.authorize_url(redirect_uri="http://localhost:9/evil").url, "alice")
 
 
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden fields of a login page's form (its flow and CSRF tokens)."""
+    return dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page))
+
+
 async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
     async with (
         OAuthClient(
@@ -349,10 +355,15 @@ async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
         async with browser.get(login) as response:
             page = await response.text()
             assert response.status == 200 and "name='password'" in page
-        form = {**_query(login), "username": "alice", "password": "wrong"}
+        form = {**_hidden(page), "username": "alice", "password": "wrong"}
         async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
-            assert response.status == 200 and "Incorrect username or password." in await response.text()
-        form["password"] = PASSWORD
+            page = await response.text()
+            assert response.status == 200 and "Incorrect username or password." in page
+            assert "value='alice'" in page  # the username stays filled in
+        # The form that was answered is spent: only the new page's flow token works.
+        async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
+            assert response.status == 400 and "expired" in await response.text()
+        form = {**_hidden(page), "username": "alice", "password": PASSWORD}
         async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
             assert response.status == 302
             callback = response.headers["Location"]
