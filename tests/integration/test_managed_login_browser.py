@@ -348,3 +348,31 @@ def test_lock_out_is_shown(pool: Pool, fresh: WebDriver) -> None:
         _shot(fresh, "08-locked-out")
     finally:
         pool.clock.frozen_at = None
+
+
+def test_authenticator_app_set_up_when_mfa_is_required(pool: Pool, fresh: WebDriver) -> None:
+    server = pool.server.server
+    strict_id = pool.server.run(server.create_pool("strict-pool", mfa="ON", totp=True))
+    strict = pool.server.run(
+        server.create_client(
+            strict_id,
+            name="Strict App",
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid"],
+            CallbackURLs=[pool.callback],
+        )
+    )
+    pool.server.run(server.create_user(strict_id, "sam", PASSWORD))
+    client = OAuthClient(server.oauth.domain_url(strict_id), strict.client_id, redirect_uri=pool.callback)
+    request = client.authorize_url()
+    fresh.get(request.url)
+    _sign_in(fresh, "sam", PASSWORD)
+    secret = fresh.find_element(By.ID, "secretCode").text
+    assert len(secret) >= 16
+    _shot(fresh, "09-authenticator-set-up")
+    _type(fresh, "code", servers.totp_now(secret))
+    _submit(fresh, "verify")
+    assert fresh.current_url.startswith(pool.callback + "?code=")
+    user = pool.call("AdminGetUser", {"UserPoolId": strict_id, "Username": "sam"})
+    assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
