@@ -387,6 +387,39 @@ async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
             assert response.status == 400
 
 
+async def test_managed_login_refuses_forged_and_oversized_forms(setup: Setup) -> None:
+    async with (
+        OAuthClient(setup.domain, setup.public_id, redirect_uri=CALLBACK) as client,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
+        aiohttp.ClientSession() as forger,
+    ):
+        async with browser.get(client.authorize_url().url) as response:
+            page = await response.text()
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert "script-src" not in response.headers["Content-Security-Policy"]
+            login = str(response.url).split("?")[0]
+        hidden = _hidden(page)
+        # Another site's form cannot carry the XSRF-TOKEN cookie: refused, and the flow still works.
+        async with forger.post(login, data={**hidden, "username": "alice", "password": PASSWORD}) as response:
+            assert response.status == 403 and "CSRF" in await response.text()
+        async with browser.post(login, data={**hidden, "_csrf": "guess", "username": "alice"}) as response:
+            assert response.status == 403
+        async with browser.post(login, data={**hidden, "username": "a" * 20_000}) as response:
+            assert response.status == 413
+        async with browser.post(login, json={**hidden, "username": "alice"}) as response:
+            assert response.status == 415
+        # What the user typed comes back escaped.
+        hostile = "<img src=x onerror=alert(1)>'"
+        form = {**hidden, "username": hostile, "password": "wrong"}
+        async with browser.post(login, data=form, allow_redirects=False) as response:
+            page = await response.text()
+            assert response.status == 200 and hostile not in page
+            assert "value='&lt;img src=x onerror=alert(1)&gt;&#x27;'" in page
+        # A page without a flow (or an expired one) says so, without a traceback.
+        async with browser.post(login, data={"username": "alice"}) as response:
+            assert response.status == 400 and "expired" in await response.text()
+
+
 async def test_discovery(setup: Setup) -> None:
     issuer_url = f"{setup.server.endpoint_url}/{setup.pool_id}"
     async with OAuthClient(setup.domain, setup.public_id, issuer_url=issuer_url) as client:
