@@ -281,6 +281,15 @@ def test_email_mfa(pool: Pool, fresh: WebDriver) -> None:
     _sign_in(fresh, "emma", PASSWORD)
     assert "by e-mail to" in fresh.find_element(By.ID, "prompt").text
     _shot(fresh, "04-email-code")
+    # Three wrong codes end the pool's sign-in: back to the sign-in page, the username kept.
+    wrong = "000000" if _code(pool, "emma") != "000000" else "111111"
+    for _ in range(3):
+        _type(fresh, "code", wrong)
+        _submit(fresh, "verify")
+    assert "Sign in again" in fresh.find_element(By.ID, "errorMessage").text
+    assert fresh.find_element(By.ID, "username").get_attribute("value") == "emma"
+    _type(fresh, "password", PASSWORD)
+    _submit(fresh, "signIn")
     _type(fresh, "code", _code(pool, "emma"))
     _submit(fresh, "verify")
     assert _finish(pool, fresh, client, request) == "emma"

@@ -119,7 +119,7 @@ class LoginForm:
         try:
             outcome = await self._answer(pool, checked, flow, form)
         except Fault as fault:
-            if flow.step != "PASSWORD" and fault.code == "NotAuthorizedException":
+            if flow.step != "PASSWORD" and (fault.code == "NotAuthorizedException" or self._over(flow)):
                 flow.step, flow.session, flow.parameters = "PASSWORD", "", {}
                 return self._render(request, pool, flow, error=_SESSION_OVER)
             return self._render(request, pool, flow, error=_message(fault))
@@ -130,6 +130,14 @@ class LoginForm:
         if isinstance(outcome, SignedIn):
             return self._authorizer.signed_in(request, checked, outcome.user)
         return await self._next(request, pool, flow, outcome)
+
+    def _over(self, flow: LoginFlow) -> bool:
+        """Whether the pool dropped the flow's sign-in (the third wrong code does)."""
+        try:
+            self._ctx.sessions.get(flow.session, self._ctx.now())
+        except Fault:
+            return True
+        return False
 
     async def _answer(
         self, pool: Pool, checked: Authorization, flow: LoginFlow, form: dict[str, str]
