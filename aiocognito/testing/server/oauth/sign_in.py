@@ -2,7 +2,8 @@
 ``AdminInitiateAuth`` checks it (lock-out, status, migration and pre authentication triggers), and each
 challenge is answered through ``AdminRespondToAuthChallenge``, so codes, new passwords and MFA choices
 are judged exactly as the API judges them. The API's tokens are not shown to anyone: the pages give the
-app an authorization code instead, and the refresh token the API made is forgotten at once.
+app an authorization code instead, and the refresh token (and new device) the API made is forgotten at
+once.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ class Challenge:
 def _outcome(pool: Pool, user: User, reply: dict[str, Any]) -> SignedIn | Challenge:
     result = reply.get("AuthenticationResult")
     if result is not None:
+        # Nobody holds these: the app gets its tokens for the code. Nor a device (no SDK remembers it).
         pool.refresh_tokens.pop(str(result.get("RefreshToken", "")), None)
+        device = result.get("NewDeviceMetadata") or {}
+        user.devices.pop(str(device.get("DeviceKey", "")), None)
         return SignedIn(user)
     return Challenge(reply["ChallengeName"], reply["Session"], dict(reply.get("ChallengeParameters") or {}))
 
