@@ -21,6 +21,10 @@ from typing import Any
 import jwt
 import pytest
 import servers
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from aiocognito import OAuthClient
 from aiocognito.oauth import AuthorizationRequest
@@ -33,14 +37,6 @@ NEW_PASSWORD = "N3w-Passw0rd!"
 ROOT = Path(__file__).resolve().parents[2]
 # Bounds of every wait on the browser (seconds).
 PAGE_TIMEOUT = 15.0
-
-os.environ.setdefault("SE_OFFLINE", "true")
-os.environ.setdefault("SE_AVOID_STATS", "true")
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 class Clock:
@@ -148,13 +144,17 @@ def browser() -> Iterator[WebDriver]:
     ):
         options.add_argument(flag)
     service = webdriver.ChromeService(executable_path=chromedriver)
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(PAGE_TIMEOUT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        profile.cleanup()
+    with pytest.MonkeyPatch.context() as env:
+        # Paths given: selenium-manager has nothing to find, and must not try (no network here).
+        env.setenv("SE_OFFLINE", "true")
+        env.setenv("SE_AVOID_STATS", "true")
+        driver = webdriver.Chrome(options=options, service=service)
+        driver.set_page_load_timeout(PAGE_TIMEOUT)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+            profile.cleanup()
 
 
 @pytest.fixture
