@@ -121,3 +121,17 @@ def test_flows_are_bounded() -> None:
     expired.start("pool", {}, now=0.0)
     expired.prune(10.0)
     assert len(expired) == 0
+
+
+def test_a_missing_browser_skips_here_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import servers
+
+    monkeypatch.setattr(servers.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium and chromedriver not found"):
+        servers.chromium_and_driver()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium chromium-driver"):
+        servers.chromium_and_driver()
+    monkeypatch.setattr(servers.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert servers.chromium_and_driver() == ("/usr/bin/chromium", "/usr/bin/chromedriver")

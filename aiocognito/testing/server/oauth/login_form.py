@@ -87,8 +87,8 @@ class LoginForm:
             return error_page(error)
         except Redirected as redirected:
             return redirected.response
-        _, flow = self._flows.start(pool.id, query, now=self._ctx.now())
-        return self._render(request, pool, flow)
+        token, flow = self._flows.start(pool.id, query, now=self._ctx.now())
+        return self._render(request, pool, flow, token=token)
 
     async def submit(self, request: web.Request) -> web.Response:
         """POST /login: the answer to the flow's page, then the next page or the redirect to the app."""
@@ -197,8 +197,11 @@ class LoginForm:
             )
         return self._render(request, pool, flow)
 
-    def _render(self, request: web.Request, pool: Pool, flow: LoginFlow, *, error: str = "") -> web.Response:
-        token = self._flows.put(flow, now=self._ctx.now())
+    def _render(
+        self, request: web.Request, pool: Pool, flow: LoginFlow, *, error: str = "", token: str = ""
+    ) -> web.Response:
+        """The page of the flow's step, under ``token`` or a new one."""
+        token = token or self._flows.put(flow, now=self._ctx.now())
         client = pool.clients.get(flow.query.get("client_id", ""))
         csrf, step = flow.csrf, flow.step
         if step in _CODE_FIELDS:
