@@ -735,3 +735,31 @@ def node_with(package: str, version: str) -> str:
             pytest.fail(f"npm ci in {JS_DIR} failed ({done.returncode}):\n{done.stderr[-3000:]}")
         assert installed_js_version(package) == version
     return node
+
+
+# --- chromium and chromedriver (Debian's packages; the managed login pages in a real browser) -----------
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
+CHROMEDRIVER_CANDIDATES = ("chromedriver",)
+
+
+def chromium_and_driver() -> tuple[str, str]:
+    """The chromium binary and its chromedriver (apt: ``chromium chromium-driver``, as .ci/run installs).
+
+    Without them the test fails in CI and is skipped elsewhere (with the reason).
+    """
+    import pytest
+
+    found = {
+        name: next((path for c in candidates if (path := shutil.which(c)) is not None), None)
+        for name, candidates in (("chromium", CHROMIUM_CANDIDATES), ("chromedriver", CHROMEDRIVER_CANDIDATES))
+    }
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        message = f"{' and '.join(missing)} not found on PATH (apt-get install chromium chromium-driver)"
+        if in_ci():
+            pytest.fail(f"{message} (CI is set: this must run in CI, see .ci/run)", pytrace=False)
+        pytest.skip(message)
+    chromium, driver = found["chromium"], found["chromedriver"]
+    assert chromium is not None and driver is not None
+    return chromium, driver

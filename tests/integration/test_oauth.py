@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -334,6 +335,11 @@ async def test_bad_callbacks(setup: Setup, clock: Clock) -> None:
             oauth.sign_in(client.authorize_url(redirect_uri="http://localhost:9/evil").url, "alice")
 
 
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden fields of a login page's form (its flow and CSRF tokens)."""
+    return dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page))
+
+
 async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
     async with (
         OAuthClient(
@@ -349,10 +355,15 @@ async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
         async with browser.get(login) as response:
             page = await response.text()
             assert response.status == 200 and "name='password'" in page
-        form = {**_query(login), "username": "alice", "password": "wrong"}
+        form = {**_hidden(page), "username": "alice", "password": "wrong"}
         async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
-            assert response.status == 200 and "Incorrect username or password." in await response.text()
-        form["password"] = PASSWORD
+            page = await response.text()
+            assert response.status == 200 and "Incorrect username or password." in page
+            assert "value='alice'" in page  # the username stays filled in
+        # The form that was answered is spent: only the new page's flow token works.
+        async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
+            assert response.status == 400 and "expired" in await response.text()
+        form = {**_hidden(page), "username": "alice", "password": PASSWORD}
         async with browser.post(login.split("?")[0], data=form, allow_redirects=False) as response:
             assert response.status == 302
             callback = response.headers["Location"]
@@ -374,6 +385,39 @@ async def test_managed_login_form_session_and_logout(setup: Setup) -> None:
             client.logout_url("http://localhost:8000/elsewhere"), allow_redirects=False
         ) as response:
             assert response.status == 400
+
+
+async def test_managed_login_refuses_forged_and_oversized_forms(setup: Setup) -> None:
+    async with (
+        OAuthClient(setup.domain, setup.public_id, redirect_uri=CALLBACK) as client,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
+        aiohttp.ClientSession() as forger,
+    ):
+        async with browser.get(client.authorize_url().url) as response:
+            page = await response.text()
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert "script-src" not in response.headers["Content-Security-Policy"]
+            login = str(response.url).split("?")[0]
+        hidden = _hidden(page)
+        # Another site's form cannot carry the XSRF-TOKEN cookie: refused, and the flow still works.
+        async with forger.post(login, data={**hidden, "username": "alice", "password": PASSWORD}) as response:
+            assert response.status == 403 and "CSRF" in await response.text()
+        async with browser.post(login, data={**hidden, "_csrf": "guess", "username": "alice"}) as response:
+            assert response.status == 403
+        async with browser.post(login, data={**hidden, "username": "a" * 20_000}) as response:
+            assert response.status == 413
+        async with browser.post(login, json={**hidden, "username": "alice"}) as response:
+            assert response.status == 415
+        # What the user typed comes back escaped.
+        hostile = "<img src=x onerror=alert(1)>'"
+        form = {**hidden, "username": hostile, "password": "wrong"}
+        async with browser.post(login, data=form, allow_redirects=False) as response:
+            page = await response.text()
+            assert response.status == 200 and hostile not in page
+            assert "value='&lt;img src=x onerror=alert(1)&gt;&#x27;'" in page
+        # A page without a flow (or an expired one) says so, without a traceback.
+        async with browser.post(login, data={"username": "alice"}) as response:
+            assert response.status == 400 and "expired" in await response.text()
 
 
 async def test_discovery(setup: Setup) -> None:

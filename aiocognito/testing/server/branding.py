@@ -1,7 +1,8 @@
 """The look of the hosted pages, stored and described as Cognito does: managed login branding
 (``CreateManagedLoginBranding``, ``DescribeManagedLoginBranding``, ``DescribeManagedLoginBrandingByClient``,
 ``UpdateManagedLoginBranding``, ``DeleteManagedLoginBranding``) and the classic hosted UI's
-(``SetUICustomization``, ``GetUICustomization``). The local login page does not draw them.
+(``SetUICustomization``, ``GetUICustomization``). The local managed login pages do not draw them (they
+have one look: :mod:`.oauth.templates`).
 """
 
 from __future__ import annotations

@@ -19,10 +19,13 @@ RFC 6749 / 7009 / 7636:
 - ``/oauth2/token``: ``client_credentials`` (Basic or ``client_secret`` in the body), ``authorization_code``
   (single-use codes valid 5 minutes, the same ``redirect_uri``, PKCE S256 checked) and ``refresh_token``.
   Errors are ``{"error": ..., "error_description": ...}`` with HTTP 400.
-- ``/oauth2/authorize`` redirects to ``/login``, a minimal HTML form (username and password; users with
-  MFA or a required new password cannot sign in there), which redirects to the callback with ``code``
-  and ``state``. A successful sign-in sets a ``cognito`` session cookie so a later ``/oauth2/authorize``
-  signs in without the form; ``/logout`` ends it. There is no CSRF token on the form and no federation.
+- ``/oauth2/authorize`` redirects to ``/login``, the managed login pages: the password, then what the
+  pool asks (an MFA code by authenticator app, SMS or e-mail, the MFA choice, an authenticator set-up, a
+  new password), each answered through the pool's own ``AdminRespondToAuthChallenge``; then the redirect
+  to the callback with ``code`` and ``state``. A successful sign-in sets a ``cognito`` session cookie so a
+  later ``/oauth2/authorize`` signs in without the form; ``/logout`` ends it. The flow between pages is
+  kept server side behind a per-page token, with a CSRF token in the form and the ``XSRF-TOKEN`` cookie.
+  There is no federation.
 - Test hook: ``server.oauth.sign_in(authorize_url, username)`` validates an authorize URL as the
   endpoint does and returns the callback URL (with a code, or with ``error=``), without a password.
 - ``server.oauth.token_requests`` counts token requests by grant type (Cognito bills M2M requests).
@@ -30,7 +33,11 @@ RFC 6749 / 7009 / 7636:
 One module per part::
 
     endpoints.py   OAuthEndpoints (``server.oauth``): the routes, discovery, the sign-in test hook
-    login.py       the managed login pages: /oauth2/authorize, /login, /logout
+    login.py       the managed login: /oauth2/authorize, /logout, the session cookie
+    login_form.py  /login: the password, MFA, MFA choice, set-up and new password pages
+    sign_in.py     the sign-in behind those pages, on the pool's own auth machinery
+    flows.py       sign-ins in progress between pages (tokens, CSRF)    forms.py  bounded form bodies
+    templates.py   the pages' HTML and inline style
     token.py       /oauth2/token (each grant), /oauth2/revoke, /oauth2/userInfo
     codes.py       authorization codes between the two     pages.py   HTML pages and redirects
     config.py      an app client's OAuth settings, checked as Cognito checks them

@@ -32,7 +32,7 @@ class OAuthEndpoints:
         self._ctx = ctx
         self._base_url = base_url
         codes = CodeBook()
-        self._login = ManagedLogin(ctx, codes, self.domain_url)
+        self._login = ManagedLogin(ctx, codes, self.domain_url, save)
         self._token = TokenEndpoint(ctx, codes, save)
 
     @property

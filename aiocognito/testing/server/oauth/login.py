@@ -1,15 +1,13 @@
 """The managed login of a user pool domain: ``/oauth2/authorize`` checks the request and sends the browser
-to ``/login``, a minimal HTML form (username and password; users with MFA or a required new password
-cannot sign in there) that redirects to the app's callback with a code; ``/logout`` ends the session.
-There is no CSRF token on the form and no federation.
+to ``/login`` (the pages of :mod:`.login_form`: password, MFA, new password), which redirects to the app's
+callback with a code; ``/logout`` ends the session. There is no federation.
 """
 
 from __future__ import annotations
 
-import html
 import secrets
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -18,7 +16,8 @@ from ..state import Pool, User
 from .codes import Authorization, CodeBook
 from .config import flows_of, scopes_of
 from .domains import pool_of_domain
-from .pages import PageError, Redirected, error_page, page, redirect
+from .login_form import LoginForm
+from .pages import PageError, Redirected, error_page, redirect
 
 __all__ = ["SESSION_VALIDITY", "ManagedLogin"]
 
@@ -34,11 +33,18 @@ class ManagedLogin:
     same pool signs in without the form; ``/logout`` ends it.
     """
 
-    def __init__(self, ctx: Context, codes: CodeBook, domain_url: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        codes: CodeBook,
+        domain_url: Callable[[str], str],
+        save: Callable[[], Awaitable[None]],
+    ) -> None:
         self._ctx = ctx
         self._codes = codes
         self._domain_url = domain_url
         self._sessions: dict[str, tuple[str, str, float]] = {}  # id -> (pool id, username, expires_at)
+        self._form = LoginForm(ctx, self, domain_url, save)
 
     def check_authorization(self, pool: Pool, query: dict[str, str]) -> Authorization:
         """The checked authorize request ``query`` for ``pool``.
@@ -116,57 +122,23 @@ class ManagedLogin:
         login = f"{self._domain_url(request.match_info['domain'])}/login"
         return redirect(login, query)
 
-    def _form(self, query: Mapping[str, str], message: str = "", *, status: int = 200) -> web.Response:
-        hidden = "".join(
-            f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
-            for k, v in query.items()
-            if k not in ("username", "password")
-        )
-        error = f"<p id='loginErrorMessage'>{html.escape(message)}</p>" if message else ""
-        return page(
-            "Signin",
-            f"<h1>Sign in</h1>{error}<form method='post'>{hidden}"
-            "<label>Username <input name='username' autocomplete='username'></label>"
-            "<label>Password <input name='password' type='password' autocomplete='current-password'></label>"
-            "<button type='submit' name='signInSubmitButton'>Sign in</button></form>",
-            status=status,
-        )
-
-    async def login_form(self, request: web.Request) -> web.Response:
-        query = dict(request.query)
-        try:
-            self.check_authorization(pool_of_domain(self._ctx.store, request.match_info["domain"]), query)
-        except PageError as error:
-            return error_page(error)
-        except Redirected as redirected:
-            return redirected.response
-        return self._form(query)
-
-    async def login(self, request: web.Request) -> web.Response:
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        query = {k: v for k, v in form.items() if k not in ("username", "password")}
-        try:
-            pool = pool_of_domain(self._ctx.store, request.match_info["domain"])
-            checked = self.check_authorization(pool, query)
-        except PageError as error:
-            return error_page(error)
-        except Redirected as redirected:
-            return redirected.response
-        user = pool.find_user(form.get("username", ""))
-        if user is None or not user.check_password(pool.srp_name, form.get("password", "")):
-            return self._form(query, "Incorrect username or password.")
-        if not user.enabled:
-            return self._form(query, "User is disabled.")
-        if user.status != "CONFIRMED":
-            return self._form(query, f"User status {user.status}: not served by the local managed login.")
-        if pool.mfa == "ON" or user.totp_enabled or user.sms_mfa_enabled or user.email_mfa_enabled:
-            return self._form(query, "MFA is not served by the local managed login.")
+    def signed_in(self, request: web.Request, authorization: Authorization, user: User) -> web.Response:
+        """After a sign-in on the login pages: the ``cognito`` session cookie, and the redirect to the app
+        with a code."""
         now = self._ctx.now()
         sid = secrets.token_urlsafe(32)
-        self._sessions[sid] = (pool.id, user.username, now + SESSION_VALIDITY)
+        self._sessions[sid] = (authorization.pool.id, user.username, now + SESSION_VALIDITY)
         path = urllib.parse.urlsplit(self._domain_url(request.match_info["domain"])).path
         cookie = f"{_COOKIE}={sid}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={SESSION_VALIDITY}"
-        return self.issue_code(checked, user, headers={"Set-Cookie": cookie})
+        return self.issue_code(authorization, user, headers={"Set-Cookie": cookie})
+
+    async def login_form(self, request: web.Request) -> web.Response:
+        """GET /login: the password page of a new sign-in."""
+        return await self._form.show(request)
+
+    async def login(self, request: web.Request) -> web.Response:
+        """POST /login: the answer to a login page."""
+        return await self._form.submit(request)
 
     async def logout(self, request: web.Request) -> web.Response:
         query = dict(request.query)

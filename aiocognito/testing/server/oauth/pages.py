@@ -10,7 +10,20 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from .templates import document
+
 __all__ = ["PageError", "Redirected", "error_page", "page", "redirect"]
+
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Inline style only, no script, no framing. No form-action: browsers apply it to the redirect to
+    # the app's callback too, which may be any scheme.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    "base-uri 'none'",
+}
 
 
 class PageError(Exception):
@@ -41,13 +54,23 @@ def redirect(
     )
 
 
-def page(title: str, body: str, *, status: int = 200) -> web.Response:
-    text = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>"
-        f"{html.escape(title)}</title></head><body>{body}</body></html>"
-    )
+def page(
+    title: str,
+    body: str,
+    *,
+    app_name: str = "",
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """An HTML page of the managed login: ``body`` (HTML, its values escaped) under ``app_name`` (text).
+
+    Never cached, never framed (clickjacking), and allowed no script and no fetch but its own forms.
+    """
     return web.Response(
-        text=text, status=status, content_type="text/html", headers={"Cache-Control": "no-store"}
+        text=document(title, body, app_name=app_name),
+        status=status,
+        content_type="text/html",
+        headers={**_PAGE_HEADERS, **(headers or {})},
     )
 
 
