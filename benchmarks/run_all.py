@@ -1,7 +1,7 @@
 """Run every benchmark of this directory side by side and write benchmarks/RESULTS.md.
 
 Runs, each in its own process, the ``bench_*.py`` scripts that exist (bench_transport, bench_srp,
-bench_tokens, bench_verify, bench_bulk, bench_fleet, ...), collects the Markdown each prints on stdout and
+bench_tokens, bench_verify, bench_bulk, bench_throughput, bench_fleet, ...), collects the Markdown each prints on stdout and
 writes RESULTS.md with the machine, the command and every figure and ratio. ``--quick`` passes ``--quick``
 to the scripts that take it (and small sizes to bench_srp). Arguments after ``--`` go to bench_bulk.py.
 
@@ -26,6 +26,7 @@ _ORDER = [
     "bench_srp",
     "bench_loop_lag",
     "bench_bulk",
+    "bench_throughput",
     "bench_fleet",
     "bench_transport",
     "bench_tokens",
@@ -45,6 +46,7 @@ _QUICK = {
         "1",
     ],
     "bench_bulk": ["--quick"],
+    "bench_throughput": ["--quick"],
     "bench_fleet": ["--quick"],
     "bench_transport": ["--quick"],
 }
