@@ -265,8 +265,10 @@ def main() -> None:
     with JsonServer({}, replies=replies) as server:
         for round_ in range(rounds):
             for label, mode, extra, _ in tools:
-                print(f"round {round_ + 1}/{rounds}: {label}, {n} sign-ins...", file=sys.stderr, flush=True)
                 count = n_pycognito if mode == "pycognito" else n
+                print(
+                    f"round {round_ + 1}/{rounds}: {label}, {count} sign-ins...", file=sys.stderr, flush=True
+                )
                 info = {"n": count, "warmup": warmup, "concurrency": c, **extra}
                 measured[label].append(_measure(server, mode, **info))
     took = time.monotonic() - started
