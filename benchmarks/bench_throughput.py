@@ -9,8 +9,10 @@ token handling are all that is measured; what the server costs is read from /pro
 
 Each measurement runs in a fresh child process: a warm-up of ``--warmup`` sign-ins (connections, imports,
 worker threads), then ``--users`` sign-ins timed with ``time.perf_counter`` and ``getrusage`` (SELF +
-CHILDREN: the SRP worker threads are in SELF). Rounds are interleaved (every tool once per round), the
-median is reported with the min-max spread.
+CHILDREN: the SRP worker threads are in SELF), and ``time.thread_time`` of the thread that runs the event
+loop, whose share bounds the rate whatever the cores. Rounds are interleaved (every tool once per round),
+the median is reported with the min-max spread, and the load average before and after: the figures are
+only the client's ceiling when nothing else runs.
 
 - aiocognito ``sign_in_many`` (rate off) with a compute pool of 1 and of 2 worker threads;
 - aiocognito ``UserPool.sign_in`` under ``asyncio.gather``, at most ``--concurrency`` at once, with the
@@ -183,10 +185,12 @@ def _child(mode: str, info: dict[str, Any]) -> None:
 
     if warmup:
         run(url, warmup, info)
-    start_cpu, start = cpu_seconds(), time.perf_counter()
+    start_cpu, start_loop, start = cpu_seconds(), time.thread_time(), time.perf_counter()
     ok = run(url, n, info)
     wall = time.perf_counter() - start
-    print(json.dumps({"ok": ok, "wall": wall, "cpu": cpu_seconds() - start_cpu}))
+    # This thread runs the event loop (aiocognito) or only waits for the threads (pycognito).
+    loop = time.thread_time() - start_loop
+    print(json.dumps({"ok": ok, "wall": wall, "cpu": cpu_seconds() - start_cpu, "loop": loop}))
 
 
 # --- the parent ------------------------------------------------------------------------------------------
@@ -281,14 +285,16 @@ def main() -> None:
         return [1000 * r["cpu"] / counts[label] for r in measured[label]]
 
     rows = []
-    for label, _, _, versus in tools:
+    for label, mode, _, versus in tools:
         rate, cpu = statistics.median(rates(label)), statistics.median(cpu_ms(label))
         server_ms = statistics.median(1000 * r["server_cpu"] / counts[label] for r in measured[label])
+        loop_ms = statistics.median(1000 * r["loop"] / counts[label] for r in measured[label])
         rows.append(
             [
                 label,
                 _spread(rates(label), 0),
                 _spread(cpu_ms(label), 3),
+                "-" if mode == "pycognito" else f"{loop_ms:.3f} (at most {1000 / loop_ms:.0f}/s)",
                 f"{server_ms:.3f}",
                 f"{cores * 1000 / cpu:.0f}",
                 f"{rate / statistics.median(rates(versus)):.2f}x",
@@ -308,7 +314,8 @@ def main() -> None:
         f"{n} timed sign-ins per aiocognito row and {n_pycognito} per pycognito row in each round, after "
         f"{warmup} untimed ones in the same process; {rounds} interleaved rounds: "
         f"median (min-max). aiocognito keeps {c} sign-ins in flight (`rate=None`). Client CPU: user + system "
-        "of the client process, worker threads included; server CPU: the fake's process, same window. The "
+        "of the client process, worker threads included, and the part the event loop's thread spent (one "
+        "thread: the rate can never pass 1000 / that); server CPU: the fake's process, same window. The "
         "fake shares the cores with the client. Ratios are to pycognito with as many threads as the row "
         "has workers.",
         "",
@@ -317,6 +324,7 @@ def main() -> None:
                 "client",
                 "sign-ins/s",
                 "client CPU ms / sign-in",
+                "of it on the event loop's thread",
                 "server CPU ms / sign-in",
                 "client-only sign-ins/s (cores / CPU)",
                 "rate vs pycognito",
