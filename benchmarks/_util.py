@@ -2,10 +2,15 @@
 
 The server runs in a separate process (``python benchmarks/_util.py serve``), so the CPU it spends
 answering is never counted as the client's: measure the client with ``cpu_seconds(children=False)``,
-or stop the server (which reaps it) only after the last measurement.
+or stop the server (which reaps it) only after the last measurement; ``server.cpu_seconds()`` reads
+the server's own.
 
     with JsonServer(GET_USER_REPLY) as server:
         ...  # POST to server.url
+
+    # One fixed reply per operation (the X-Amz-Target after its "."), the default for the others:
+    with JsonServer(DEFAULT, replies={"InitiateAuth": CHALLENGE, "RespondToAuthChallenge": TOKENS}):
+        ...
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ __all__ = [
     "machine_lines",
     "markdown_table",
     "package_versions",
+    "process_cpu_seconds",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +76,15 @@ def cpu_seconds(*, children: bool = True) -> float:
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime
     return total
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of another running process so far (Linux: /proc), else 0."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the machine --------------------------------------------------------------------------------
@@ -170,16 +185,28 @@ def reap(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
 class JsonServer:
     """A minimal HTTP/1.1 server in a separate process answering every request with one JSON reply.
 
+    ``replies`` maps operation names (what follows the last "." of ``X-Amz-Target``) to a reply of their
+    own; other requests get ``reply`` (only the asyncio kind reads it).
+
     ``kind="asyncio"`` (default) is a bare :class:`asyncio.Protocol` with keep-alive, as cheap as a server
     gets in Python; ``kind="aiohttp"`` is an :mod:`aiohttp.web` app. Both send
     ``Content-Type: application/x-amz-json-1.1`` and ``x-amzn-RequestId``. Listens on 127.0.0.1 at a free
     port; ``url`` is ``http://127.0.0.1:<port>/``.
     """
 
-    def __init__(self, reply: Mapping[str, Any] = GET_USER_REPLY, *, kind: str = "asyncio") -> None:
+    def __init__(
+        self,
+        reply: Mapping[str, Any] = GET_USER_REPLY,
+        *,
+        kind: str = "asyncio",
+        replies: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         if kind not in ("asyncio", "aiohttp"):
             raise ValueError("kind must be 'asyncio' or 'aiohttp'")
+        if replies and kind != "asyncio":
+            raise ValueError("replies per operation need kind='asyncio'")
         self.reply = dict(reply)
+        self.replies = {name: dict(value) for name, value in (replies or {}).items()}
         self.kind = kind
         self.port = 0
         self._process: subprocess.Popen[str] | None = None
@@ -193,6 +220,8 @@ class JsonServer:
     def start(self) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "serve", "--kind", self.kind]
         command += ["--reply", json.dumps(self.reply, separators=(",", ":"))]
+        if self.replies:
+            command += ["--replies", json.dumps(self.replies, separators=(",", ":"))]
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         ready = self._process.stdout.readline()
@@ -200,6 +229,10 @@ class JsonServer:
             self.stop()
             raise RuntimeError(f"the benchmark server did not start: {ready!r}")
         self.port = int(ready.split()[1])
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the server process has used so far (0 when not running)."""
+        return 0.0 if self._process is None else process_cpu_seconds(self._process.pid)
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -237,8 +270,9 @@ def _response_bytes(body: bytes) -> bytes:
 class _JsonProtocol(asyncio.Protocol):
     """Reads requests with a Content-Length body (no chunked uploads: none of the clients sends one)."""
 
-    def __init__(self, response: bytes) -> None:
+    def __init__(self, response: bytes, by_operation: Mapping[bytes, bytes] | None = None) -> None:
         self._response = response
+        self._by_operation = by_operation or {}
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
 
@@ -256,33 +290,43 @@ class _JsonProtocol(asyncio.Protocol):
                     self._close()
                 return
             length = 0
+            response = self._response
             for line in bytes(buffer[:end]).split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
+                name = name.strip().lower()
+                if name == b"content-length":
                     length = int(value)
+                elif name == b"x-amz-target" and self._by_operation:
+                    response = self._by_operation.get(value.strip().rpartition(b".")[2], response)
             total = end + 4 + length
             if len(buffer) < total:
                 return
             del buffer[:total]
             if self._transport is not None:
-                self._transport.write(self._response)
+                self._transport.write(response)
 
     def _close(self) -> None:
         if self._transport is not None:
             self._transport.close()
 
 
-async def _serve_asyncio(reply: bytes) -> None:
+async def _serve_asyncio(reply: bytes, replies: Mapping[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     response = _response_bytes(reply)
-    server = await loop.create_server(lambda: _JsonProtocol(response), "127.0.0.1", 0, backlog=1024)
+    by_operation = {
+        name.encode("ascii"): _response_bytes(json.dumps(value, separators=(",", ":")).encode())
+        for name, value in replies.items()
+    }
+    server = await loop.create_server(
+        lambda: _JsonProtocol(response, by_operation), "127.0.0.1", 0, backlog=1024
+    )
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
     async with server:
         await server.serve_forever()
 
 
-async def _serve_aiohttp(reply: bytes) -> None:
+async def _serve_aiohttp(reply: bytes, replies: Mapping[str, Any]) -> None:
     from aiohttp import web
 
     headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": _REQUEST_ID}
@@ -312,11 +356,12 @@ def _main(argv: Sequence[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the local JSON server (prints 'port N' when ready)")
     serve.add_argument("--kind", choices=("asyncio", "aiohttp"), default="asyncio")
     serve.add_argument("--reply", default=json.dumps(GET_USER_REPLY, separators=(",", ":")))
+    serve.add_argument("--replies", default="{}", help="JSON: operation name -> its own reply")
     args = parser.parse_args(argv)
     reply = args.reply.encode()
     serve_fn = _serve_asyncio if args.kind == "asyncio" else _serve_aiohttp
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_fn(reply))
+        asyncio.run(serve_fn(reply, json.loads(args.replies)))
 
 
 if __name__ == "__main__":

@@ -271,7 +271,7 @@ def main() -> None:
     sockets.add_argument("--callers", type=int, required=True)
     parser.add_argument("--bomb-mib", type=int, help="MiB the gzip bomb expands to (default 300)")
     parser.add_argument("--callers", type=int, help="concurrent callers (default 2000)")
-    parser.add_argument("--quick", action="store_true", help="a short run: a 64 MiB bomb, 500 callers")
+    parser.add_argument("--quick", action="store_true", help="a short run: a 16 MiB bomb, 200 callers")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args()
     env = ("AWS_EC2_METADATA_DISABLED", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
@@ -288,8 +288,8 @@ def main() -> None:
         print(json.dumps(found))
         return
 
-    mib = args.bomb_mib or (64 if args.quick else 300)
-    callers = args.callers or (500 if args.quick else 2000)
+    mib = args.bomb_mib or (16 if args.quick else 300)
+    callers = args.callers or (200 if args.quick else 2000)
     if mib < 1 or callers < 1:
         parser.error("--bomb-mib and --callers must be positive")
     print(f"gzip bomb of {mib} MiB...", file=sys.stderr, flush=True)

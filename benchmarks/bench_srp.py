@@ -17,7 +17,10 @@ CPU per SRP sign-in of ``pool.sign_in`` (concurrent, ``asyncio.gather``), ``pool
 pycognito (``AWSSRP.authenticate_user`` on one boto3 client, in threads), each in a fresh child process
 (its ``getrusage``, after a warm-up sign-in), in interleaved rounds; ratios with their range.
 
-    python benchmarks/bench_srp.py [--rounds N] [--repeats R] [--no-variants] [--e2e-users N]
+    python benchmarks/bench_srp.py [--rounds N] [--repeats R] [--no-variants] [--e2e-users N] [--quick]
+
+``--quick`` runs every table on small counts (10 sign-ins, 1 round, 10 end to end): it checks the code
+paths in seconds; its figures are noise.
 
 Needs the ``bench`` extra (pycognito). Prints Markdown tables.
 """
@@ -405,17 +408,29 @@ def end_to_end(users: int, rounds: int, concurrency: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=100, help="sign-ins per measurement (default 100)")
-    parser.add_argument("--repeats", type=int, default=3, help="measurements, median reported (default 3)")
+    parser.add_argument("--rounds", type=int, help="sign-ins per measurement (default 100; quick 10)")
+    parser.add_argument("--repeats", type=int, help="measurements, median reported (default 3; quick 1)")
     parser.add_argument("--no-variants", action="store_true", help="skip the exponent-size table")
-    parser.add_argument("--e2e-users", type=int, default=200, help="sign-ins per tool and round, end to end")
-    parser.add_argument("--e2e-rounds", type=int, default=3, help="interleaved end-to-end rounds")
+    parser.add_argument(
+        "--e2e-users", type=int, help="sign-ins per tool and round, end to end (200; quick 10)"
+    )
+    parser.add_argument("--e2e-rounds", type=int, help="interleaved end-to-end rounds (default 3; quick 1)")
     parser.add_argument("--concurrency", type=int, default=16, help="end-to-end sign-ins in flight")
+    parser.add_argument("--quick", action="store_true", help="small counts: checks the code paths")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], json.loads(args.child[1]))
         return
+    # Defaults applied here so that an explicit size wins over --quick's.
+    for name, full, quick in (
+        ("rounds", 100, 10),
+        ("repeats", 3, 1),
+        ("e2e_users", 200, 10),
+        ("e2e_rounds", 3, 1),
+    ):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
 
     doc = json.loads(VECTORS.read_text(encoding="utf-8"))
     case = next(c for c in doc["srp_helper_vectors"] if c["name"] == "typical")

@@ -359,15 +359,15 @@ def main() -> None:
         "--concurrency", type=int, nargs="+", default=list(CONCURRENCIES), help="levels (default 1 10 100)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a short run for CI: 300 calls, 1 round, 5 imports"
+        "--quick", action="store_true", help="a short run for CI: 100 calls, 1 round, 2 imports"
     )
     parser.add_argument("--server", choices=("asyncio", "aiohttp"), default="asyncio", help="server kind")
     parser.add_argument("--profile", action="store_true", help="append a cProfile of the aiocognito path")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args()
-    calls = args.calls or (300 if args.quick else 2000)
+    calls = args.calls or (100 if args.quick else 2000)
     repeats = args.repeats or (1 if args.quick else 3)
-    import_runs = args.import_runs or (5 if args.quick else 10)
+    import_runs = args.import_runs or (2 if args.quick else 10)
     if calls < 1 or repeats < 1 or import_runs < 1 or min(args.concurrency) < 1:
         parser.error("--calls, --repeats, --import-runs and --concurrency must be positive")
 

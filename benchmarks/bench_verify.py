@@ -13,7 +13,7 @@ is timed alone with ``time.perf_counter_ns`` and the median (and 90th percentile
 - aiocognito, cached: the same token again, as a server sees it on every request.
 - fastapi-cognito: ``decode_cognito_jwt`` (joserfc; its JWKS cache is warm), if installed.
 
-    python benchmarks/bench_verify.py [--n 5000]
+    python benchmarks/bench_verify.py [--n 5000] [--quick]
 """
 
 from __future__ import annotations
@@ -159,8 +159,12 @@ async def _run(n: int) -> list[tuple[str, list[int]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=5000, help="verifications per row (default: 5000)")
+    parser.add_argument("--n", type=int, help="verifications per row (default 5000; quick 200)")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 verifications per row (checks the code path)"
+    )
     args = parser.parse_args()
+    args.n = args.n or (200 if args.quick else 5000)
     results = asyncio.run(_run(args.n))
     base = statistics.median(results[0][1]) / 1000
     rows = []
