@@ -436,18 +436,39 @@ def _duration(seconds: float) -> str:
 
 
 class _Progress:
-    """A one-line progress bar on a terminal: done/total, rate, errors, ETA."""
+    """A one-line progress bar on a terminal: done/total, rate, errors, ETA.
+
+    Results only note the counts; one timer redraws the line at most every :data:`_PROGRESS_EVERY`
+    seconds, set when a result comes and none is set, so a quiet run never wakes the loop for it.
+    """
 
     def __init__(self, stream: TextIO, total: int) -> None:
         self._stream = stream
         self._total = total
-        self._shown_at = 0.0
+        self._started = time.monotonic()
+        self._shown_at = -math.inf
+        self._done = self._failed = 0
+        self._timer: asyncio.TimerHandle | None = None
+        #: Lines drawn so far.
+        self.draws = 0
 
-    def show(self, done: int, failed: int, elapsed: float, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._shown_at < _PROGRESS_EVERY:
-            return
-        self._shown_at = now
+    def update(self, done: int, failed: int) -> None:
+        """Note the counts; the line is redrawn by the timer, not here."""
+        self._done, self._failed = done, failed
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            # On the loop's clock: the line's own monotonic one says when it was drawn.
+            due = loop.time() + max(0.0, self._shown_at + _PROGRESS_EVERY - time.monotonic())
+            self._timer = loop.call_at(due, self._draw)
+
+    def _draw(self) -> None:
+        self._timer = None
+        self.show(self._done, self._failed, time.monotonic() - self._started)
+
+    def show(self, done: int, failed: int, elapsed: float) -> None:
+        """Draw the line now."""
+        self._shown_at = time.monotonic()
+        self.draws += 1
         rate = done / elapsed if elapsed > 0 else 0.0
         total = max(self._total, done)
         filled = round(_BAR_WIDTH * done / total) if total else _BAR_WIDTH
@@ -459,6 +480,10 @@ class _Progress:
         self._stream.flush()
 
     def clear(self) -> None:
+        """Stop the timer and erase the line."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._stream.write("\r\x1b[K")
         self._stream.flush()
 
@@ -623,7 +648,6 @@ async def _consume(
 ) -> None:
     # The CSV is read and the lines written through buffered files: a read or write that waits for the
     # disk is rare and short, and nothing else shares this loop.
-    started = time.monotonic()
     rate: float | RateLimiter | None = args.rate if state.limiter is None else state.limiter
     results = pool.sign_in_many(
         _users(args.users, args.shard), concurrency=args.concurrency, rate=rate, flow=args.flow
@@ -640,7 +664,7 @@ async def _consume(
                 state.error = _write_failure(args.out, out, exc)
                 return
             if progress is not None:
-                progress.show(state.signed_in + state.failed, state.failed, time.monotonic() - started)
+                progress.update(state.signed_in + state.failed, state.failed)
     except CliError as exc:  # the users file changed since it was checked
         state.error = exc
     except (CognitoError, RuntimeError) as exc:  # not one sign-in's failure: the run cannot go on

@@ -68,9 +68,7 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         grain = f" grain={self.grain:g}s" if self.grain else ""
-        return (
-            f"<TokenBucket rate={self.rate:g}/s of {self.max_rate:g}/s capacity={self.capacity:g}{grain}>"
-        )
+        return f"<TokenBucket rate={self.rate:g}/s of {self.max_rate:g}/s capacity={self.capacity:g}{grain}>"
 
     def reserve(self) -> float:
         """Take a token now; return how many seconds to wait before using it (rounded up to the grain)."""
