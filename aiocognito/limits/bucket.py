@@ -26,9 +26,9 @@ class TokenBucket:
 
     ``grain`` groups the wake-ups: a caller that must wait sleeps until the next multiple of ``grain``
     seconds on the clock at or after its slot, so the callers due within one grain wake in one event-loop
-    turn, and one caller acquiring in a loop gets the tokens due by then at once. ``grain * rate`` of the
-    ``capacity`` pays for it (the slots themselves keep a burst of ``capacity - grain * rate``), so the
-    window bound above still holds. The default, 0, wakes each caller at its own slot.
+    turn, and one caller acquiring in a loop gets the tokens due by then at once. A caller is never woken
+    before its slot, and at most ``(capacity - 1) / rate`` after it, which the capacity absorbs: the rate
+    is kept and the window bound above still holds. The default, 0, wakes each caller at its own slot.
 
     Args:
         rate: tokens per second.
