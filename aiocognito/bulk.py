@@ -338,7 +338,8 @@ async def sign_in_many(
             objects with those attributes; an iterable or an async iterable.
         concurrency: sign-ins in flight at most (results not yet taken included).
         rate: sign-ins started per second at most (:data:`DEFAULT_RATE`, just under Cognito's default
-            quota; the starts due within 70 ms are grouped into one wake-up); any :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
+            quota; the starts due within 70 ms are grouped into one wake-up); any
+            :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
             :class:`~aiocognito.RedisRateLimiter` shared by a fleet), acquired once per sign-in and
             slowed down by throttling; or ``None`` for no limit.
         flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...

@@ -524,3 +524,48 @@ def test_the_default_rate_and_rate_off_sign_in_the_same_users(
         assert (match.group(1), match.group(2)) == ("5", "3")
     assert outcomes[0] == outcomes[1]
     assert len(outcomes[0]) == 8
+
+
+def test_the_progress_bar_on_a_terminal_is_redrawn_at_most_ten_times_a_second(
+    local: tuple[ServerThread, str, str], tmp_path: Path
+) -> None:
+    import pty
+
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "username,password\n" + "".join(f"user{i},{PASSWORD}\n" for i in range(8)), encoding="utf-8"
+    )
+    out = tmp_path / "tokens.jsonl"
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aiocognito", *_args(local, users, out, "--rate", "10")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env=_env(),
+        )
+        os.close(follower)
+        follower = -1
+        screen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end closed: the run ended
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait(timeout=30) == 0
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    text = screen.decode("utf-8", "replace")
+    summary = text.rsplit("\r\x1b[K", 1)[-1].strip().splitlines()[-1]
+    match = re.match(r"^8 signed in, 0 failed in ([0-9.]+) s", summary)
+    assert match, text
+    redraws = text.count("\r[")
+    assert 1 <= redraws <= 10 * float(match.group(1)) + 3, text  # one timer, not one line per result
+    assert "/8 " in text  # done/total
