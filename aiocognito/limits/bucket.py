@@ -21,8 +21,8 @@ class TokenBucket:
     It holds up to ``capacity`` tokens (the burst it allows after a quiet time) and starts full: in any
     window of ``w`` seconds at most ``w * rate + capacity`` acquisitions end. It is computed from the clock
     rather than refilled by a timer, so oversleeping never lowers the rate, and it never polls: a caller
-    that must wait takes its slot at once and sleeps once, until that slot (slots are taken in the order
-    callers come, so they are served in that order).
+    that must wait takes its slot at once and sleeps once, until that slot: slots are taken in the order
+    callers come, and callers wake in that order (with a ``grain``, those of one grain wake together).
 
     ``grain`` groups the wake-ups: a caller that must wait sleeps until the next multiple of ``grain``
     seconds on the clock at or after its slot, so the callers due within one grain wake in one event-loop
