@@ -10,12 +10,11 @@ Why the defaults are what they are:
   RespondToAuthChallenge together) is 120 requests per second per account and region. An SRP sign-in
   is two such requests (four with a remembered device, one with USER_PASSWORD_AUTH), so 60 sign-ins per
   second use all of it; :data:`DEFAULT_RATE` is 55 (110 requests/s), leaving room for the retries of
-  throttled calls and for the app's own sign-ins. A rate given as a number starts the sign-ins due within
-  70 ms together (a :class:`TokenBucket` with ``grain=0.07``): one wake-up of the loop and one batch of
-  SRP math for all of them, so a rate-limited run costs the same CPU per sign-in as one at full speed; in
-  any second at most ``1.07 * rate + 1`` start (under 60 at the default: within the 120 requests). Raise
-  it when AWS has raised your quota, halve it when users sign in with remembered devices, and pass
-  ``rate=None`` against a local emulator.
+  throttled calls and for the app's own sign-ins. Raise it when AWS has raised your quota, halve it when
+  users sign in with remembered devices, and pass ``rate=None`` against a local emulator. A rate given as
+  a number spaces every start by ``1 / rate``; ``rate=TokenBucket(r, 1 + r * 0.07, grain=0.07)`` (what
+  ``aiocognito bulk-sign-in`` uses) starts those due within 70 ms together instead: one wake-up of the loop
+  and one batch of SRP math for all of them, for a burst of ``1 + 0.07 * r`` (under 5 at 55/s).
 - **Throttling**: the transport retries a throttled call (``TooManyRequestsException``) with backoff. If
   a sign-in still ends throttled, the limiter slows down (to 70 %, recovering by 1 % per unthrottled
   sign-in) and the sign-in is started again, up to ``throttle_retries`` times: a throttled request was
@@ -81,9 +80,6 @@ __all__ = [
 #: Sign-ins per second: just under Cognito's default UserAuthentication quota of 120 requests/s, at
 #: two requests per SRP sign-in (see the module docstring).
 DEFAULT_RATE = 55.0
-# A rate given as a number groups the starts due within this many seconds into one wake-up (see the
-# module docstring): the burst it costs, 1 + 7 % of a second's sign-ins, fits the quota's headroom.
-_GRAIN = 0.07
 #: Sign-ins in flight at once: enough to keep a rate of :data:`DEFAULT_RATE` busy at 1 s latency.
 DEFAULT_CONCURRENCY = 64
 
@@ -303,7 +299,7 @@ def _limiter_of(rate: float | RateLimiter | None) -> RateLimiter | None:
     if rate is None:
         return None
     if isinstance(rate, int | float) and not isinstance(rate, bool):
-        return TokenBucket(rate, 1 + rate * _GRAIN, grain=_GRAIN)
+        return TokenBucket(rate)
     if isinstance(rate, RateLimiter):
         return rate
     raise TypeError(f"rate must be sign-ins per second, a RateLimiter or None, not {type(rate).__name__}")
@@ -338,8 +334,7 @@ async def sign_in_many(
             objects with those attributes; an iterable or an async iterable.
         concurrency: sign-ins in flight at most (results not yet taken included).
         rate: sign-ins started per second at most (:data:`DEFAULT_RATE`, just under Cognito's default
-            quota; the starts due within 70 ms are grouped into one wake-up); any
-            :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
+            quota); any :class:`~aiocognito.limits.RateLimiter` (a :class:`TokenBucket`, a
             :class:`~aiocognito.RedisRateLimiter` shared by a fleet), acquired once per sign-in and
             slowed down by throttling; or ``None`` for no limit.
         flow: ``USER_SRP_AUTH`` (default), ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``...
