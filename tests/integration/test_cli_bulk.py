@@ -498,3 +498,74 @@ def test_ctrl_c_cancels_the_sign_ins_writes_what_ended_and_exits_130(
         answers = [name for op, name in proxy.requests if op == "RespondToAuthChallenge"]
         assert len(answers) == len(set(answers))
         assert {line["username"] for line in written} <= set(answers)
+
+
+def test_the_default_rate_and_rate_off_sign_in_the_same_users(
+    local: tuple[ServerThread, str, str], tmp_path: Path
+) -> None:
+    # The default rate groups the starts due within one grain; it changes when they start, not what ends.
+    users = tmp_path / "users.csv"
+    rows = [f"user{i},{PASSWORD if i % 3 else 'Wrong-passw0rd'}" for i in range(8)]
+    users.write_text("username,password\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    outcomes = []
+    for extra in ([], ["--rate", "off"]):
+        out = tmp_path / f"tokens{len(extra)}.jsonl"
+        done = _cli(_args(local, users, out, *extra))
+        assert done.returncode == 1, done.stderr
+        lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        outcomes.append(
+            sorted(
+                (line["username"], "AuthenticationResult" in line, line.get("error", {}).get("code"))
+                for line in lines
+            )
+        )
+        match = _SUMMARY.match(done.stderr.strip().splitlines()[-1])
+        assert match, done.stderr
+        assert (match.group(1), match.group(2)) == ("5", "3")
+    assert outcomes[0] == outcomes[1]
+    assert len(outcomes[0]) == 8
+
+
+def test_the_progress_bar_on_a_terminal_is_redrawn_at_most_ten_times_a_second(
+    local: tuple[ServerThread, str, str], tmp_path: Path
+) -> None:
+    import pty
+
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "username,password\n" + "".join(f"user{i},{PASSWORD}\n" for i in range(8)), encoding="utf-8"
+    )
+    out = tmp_path / "tokens.jsonl"
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aiocognito", *_args(local, users, out, "--rate", "10")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env=_env(),
+        )
+        os.close(follower)
+        follower = -1
+        screen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end closed: the run ended
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait(timeout=30) == 0
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    text = screen.decode("utf-8", "replace")
+    summary = text.rsplit("\r\x1b[K", 1)[-1].strip().splitlines()[-1]
+    match = re.match(r"^8 signed in, 0 failed in ([0-9.]+) s", summary)
+    assert match, text
+    redraws = text.count("\r[")
+    assert 1 <= redraws <= 10 * float(match.group(1)) + 3, text  # one timer, not one line per result
+    assert "/8 " in text  # done/total
