@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import pytest
+from clocks import OffsetClock
 
 import aiocognito
 from aiocognito import RetryPolicy, UserPool
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "Passw0rd!"
 _EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_session_events.py"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture
@@ -56,7 +48,7 @@ def _kinds(events: list[AuthEvent]) -> list[str]:
 
 async def test_sign_in_refresh_and_sign_out_events(local: LocalUserPool) -> None:
     pool_id, client_id = await _ids(local)
-    clock = Clock()
+    clock = OffsetClock()
     seen: list[AuthEvent] = []
     async with UserPool(pool_id, client_id, endpoint_url=local.endpoint_url, clock=clock) as pool:
         pool.events.subscribe(seen.append)
@@ -72,7 +64,7 @@ async def test_sign_in_refresh_and_sign_out_events(local: LocalUserPool) -> None
 
 async def test_signed_out_by_not_authorized_and_gone_from_store(local: LocalUserPool) -> None:
     pool_id, client_id = await _ids(local)
-    clock = Clock()
+    clock = OffsetClock()
     seen: list[AuthEvent] = []
     shared = MemoryTokenStore()
     async with (
@@ -110,7 +102,7 @@ async def test_signed_out_by_not_authorized_and_gone_from_store(local: LocalUser
 
 
 async def test_refresh_failed_carries_the_error() -> None:
-    clock = Clock()
+    clock = OffsetClock()
     seen: list[AuthEvent] = []
     async with LocalUserPool() as local:
         pool_id, client_id = await _ids(local)
@@ -190,7 +182,7 @@ def _example() -> ModuleType:
 
 
 async def test_fastapi_session_cookie_follows_the_events() -> None:
-    clock = Clock()  # the server's and the app's: tokens issued later expire later
+    clock = OffsetClock()  # the server's and the app's: tokens issued later expire later
     async with LocalUserPool(clock=clock) as local:
         pool_id, client_id = await _ids(local)
         async with (
@@ -200,7 +192,7 @@ async def test_fastapi_session_cookie_follows_the_events() -> None:
             await _run_example_app(pool, elsewhere, clock)
 
 
-async def _run_example_app(pool: UserPool, elsewhere: UserPool, clock: Clock) -> None:
+async def _run_example_app(pool: UserPool, elsewhere: UserPool, clock: OffsetClock) -> None:
     app = _example().create_app(pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as browser:

@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 import servers
+from clocks import OffsetClock
 from fault_proxy import FAULT_KINDS, Exchange, FaultPlan, FaultProxy
 
 import aiocognito
@@ -58,16 +59,6 @@ CLIENT_TIMEOUTS = Timeouts(connect=1.0, total=0.5)
 DELAY = 0.7  # past the client's total timeout
 CLIENT_RETRY = RetryPolicy(max_attempts=3, budget=3.0, base_delay=0.02, max_delay=0.1)
 CAMPAIGN_SECONDS = 150.0 * SCALE
-
-
-class Clock:
-    """The client's clock: real time plus an offset the test moves (the servers keep real time)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 def passing(error: aiocognito.CognitoError) -> bool:
@@ -275,7 +266,7 @@ async def test_sign_ins_and_refreshes_survive_injected_faults(rotation: bool) ->
         extra = {"RefreshTokenRotation": ROTATION} if rotation else {}
         client = await local.create_client(pool_id, **extra)
         jwks_url = f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json"
-        clock = Clock()
+        clock = OffsetClock()
         async with contextlib.AsyncExitStack() as stack:
             proxy = await stack.enter_async_context(FaultProxy(local.endpoint_url, plan))
             verifier = await stack.enter_async_context(
@@ -386,7 +377,9 @@ async def signed_in(pool: UserPool, username: str = "alice", password: str = PAS
     return step.user
 
 
-def client_pool(pool_id: str, client_id: str, endpoint_url: str, clock: Clock, **kwargs: Any) -> UserPool:
+def client_pool(
+    pool_id: str, client_id: str, endpoint_url: str, clock: OffsetClock, **kwargs: Any
+) -> UserPool:
     return UserPool(
         pool_id,
         client_id,
@@ -415,7 +408,7 @@ async def test_one_passing_fault_on_get_tokens_keeps_a_rotating_session(
     pool_id = await local.create_pool()
     client = await local.create_client(pool_id, RefreshTokenRotation=ROTATION)
     await local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     async with client_pool(pool_id, client.client_id, proxy.endpoint_url, clock) as pool:
         user = await signed_in(pool)
         first = user.current_tokens
@@ -445,13 +438,13 @@ async def test_one_passing_fault_on_get_tokens_keeps_a_rotating_session(
 
 async def test_after_the_grace_period_a_lost_rotation_ends_the_session() -> None:
     """The limit of the rule: the successor never arrived and the old token is dead."""
-    server_clock = Clock()
+    server_clock = OffsetClock()
     async with LocalUserPool(shared_signing_key=True, clock=server_clock) as timed:
         pool_id = await timed.create_pool()
         client = await timed.create_client(pool_id, RefreshTokenRotation=ROTATION)
         await timed.create_user(pool_id, "alice", PASSWORD)
         async with FaultProxy(timed.endpoint_url) as lossy:
-            clock = Clock()
+            clock = OffsetClock()
             async with client_pool(pool_id, client.client_id, lossy.endpoint_url, clock) as pool:
                 user = await signed_in(pool)
                 clock.offset = 3700.0
@@ -474,7 +467,7 @@ async def test_html_500_after_get_tokens_worked_never_falls_back(
     pool_id = await local.create_pool()
     client = await local.create_client(pool_id)
     await local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     async with client_pool(pool_id, client.client_id, proxy.endpoint_url, clock) as pool:
         user = await signed_in(pool)
         clock.offset = 3700.0
@@ -497,7 +490,7 @@ async def test_first_html_500_with_a_working_fallback_switches_without_rotation(
     pool_id = await local.create_pool()
     client = await local.create_client(pool_id)
     await local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     async with client_pool(pool_id, client.client_id, proxy.endpoint_url, clock) as pool:
         user = await signed_in(pool)
         clock.offset = 3700.0
@@ -514,7 +507,7 @@ async def test_refresh_operation_is_the_callers_choice(local: LocalUserPool, pro
     pool_id = await local.create_pool()
     client = await local.create_client(pool_id)
     await local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     kwargs = {"refresh_operation": "REFRESH_TOKEN_AUTH"}
     async with client_pool(pool_id, client.client_id, proxy.endpoint_url, clock, **kwargs) as pool:
         user = await signed_in(pool)
@@ -522,7 +515,7 @@ async def test_refresh_operation_is_the_callers_choice(local: LocalUserPool, pro
         await user.tokens()
         assert proxy.received(GET_TOKENS) == [] and len(refresh_flows(proxy)) == 1
     kwargs = {"refresh_operation": GET_TOKENS}
-    clock = Clock()  # SRP's TIMESTAMP must be the real time
+    clock = OffsetClock()  # SRP's TIMESTAMP must be the real time
     async with client_pool(pool_id, client.client_id, proxy.endpoint_url, clock, **kwargs) as pool:
         user = await signed_in(pool)
         clock.offset = 3700.0
@@ -542,7 +535,7 @@ async def test_moto_fallback_still_works_and_is_remembered(moto_endpoint: str) -
     pc = servers.create_pool_and_client(moto_endpoint, generate_secret=True)
     user = servers.create_confirmed_user(pc)
     async with FaultProxy(pc.endpoint_url) as counting:
-        clock = Clock()
+        clock = OffsetClock()
         pool = client_pool(
             pc.pool_id, pc.client_id, counting.endpoint_url, clock, client_secret=pc.client_secret
         )
@@ -563,7 +556,7 @@ async def test_moto_refused_fallback_keeps_the_session(moto_endpoint: str) -> No
     server may have answered the HTML 500 for a passing reason."""
     pc = servers.create_pool_and_client(moto_endpoint)
     user = servers.create_confirmed_user(pc)
-    clock = Clock()
+    clock = OffsetClock()
     async with client_pool(pc.pool_id, pc.client_id, pc.endpoint_url, clock) as pool:
         signed = await signed_in(pool, user.username, user.password)
         await pool.call("GlobalSignOut", {"AccessToken": signed.current_tokens.access_token})

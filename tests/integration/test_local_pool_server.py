@@ -19,6 +19,7 @@ import jwt
 import pytest
 import servers
 from botocore.exceptions import ClientError
+from clocks import OffsetClock
 from pycognito.aws_srp import AWSSRP
 
 import aiocognito
@@ -30,23 +31,13 @@ pytestmark = pytest.mark.integration
 PASSWORD = "Passw0rd!"
 
 
-class Clock:
-    """The server's clock: real time plus an offset the test moves."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
+@pytest.fixture(scope="module")
+def clock() -> OffsetClock:
+    return OffsetClock()
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def local(clock: Clock) -> Iterator[ServerThread]:
+def local(clock: OffsetClock) -> Iterator[ServerThread]:
     handle = LocalUserPool.start_in_thread(clock=clock, shared_signing_key=True)
     try:
         yield handle
@@ -56,7 +47,7 @@ def local(clock: Clock) -> Iterator[ServerThread]:
 
 
 @pytest.fixture(autouse=True)
-def _reset_clock(clock: Clock) -> Iterator[None]:
+def _reset_clock(clock: OffsetClock) -> Iterator[None]:
     yield
     clock.offset = 0.0
 
@@ -281,7 +272,7 @@ async def test_srp_hides_unknown_users_when_asked(local: ServerThread) -> None:
             await pool.sign_in("nobody", PASSWORD)
 
 
-def test_lock_out_after_repeated_wrong_passwords(local: ServerThread, idp: Any, clock: Clock) -> None:
+def test_lock_out_after_repeated_wrong_passwords(local: ServerThread, idp: Any, clock: OffsetClock) -> None:
     setup = make_setup(local)
     username = setup.user()
     for _ in range(5):
@@ -359,7 +350,7 @@ def test_new_password_required(local: ServerThread, idp: Any) -> None:
 
 
 async def test_sessions_expire_after_auth_session_validity(
-    local: ServerThread, idp: Any, clock: Clock
+    local: ServerThread, idp: Any, clock: OffsetClock
 ) -> None:
     setup = make_setup(local)
     idp.admin_create_user(

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
+from clocks import OffsetClock
 
 import aiocognito
 from aiocognito import M2MTokens, OAuthClient
@@ -27,16 +28,6 @@ pytestmark = pytest.mark.integration
 PASSWORD = "Passw0rd!"
 CALLBACK = "http://localhost:8000/callback"
 SIGNED_OUT = "http://localhost:8000/"
-
-
-class Clock:
-    """The server's clock: real time plus an offset the test moves."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @dataclass(frozen=True)
@@ -58,19 +49,19 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
+def clock() -> OffsetClock:
+    return OffsetClock()
 
 
 @pytest.fixture(autouse=True)
-def _reset_clock(clock: Clock) -> Iterator[None]:
+def _reset_clock(clock: OffsetClock) -> Iterator[None]:
     clock.offset = 0.0
     yield
     clock.offset = 0.0
 
 
 @pytest.fixture(scope="module")
-def setup(clock: Clock) -> Iterator[Setup]:
+def setup(clock: OffsetClock) -> Iterator[Setup]:
     handle = LocalUserPool.start_in_thread(clock=clock, shared_signing_key=True)
     server = handle.server
     try:
@@ -294,7 +285,7 @@ async def test_user_info_needs_the_openid_scope(setup: Setup) -> None:
             await client.user_info(tokens.access_token)
 
 
-async def test_bad_callbacks(setup: Setup, clock: Clock) -> None:
+async def test_bad_callbacks(setup: Setup, clock: OffsetClock) -> None:
     oauth = setup.server.server.oauth
     async with OAuthClient(setup.domain, setup.public_id, redirect_uri=CALLBACK) as client:
         request = client.authorize_url()

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import servers
+from clocks import OffsetClock
 
 import aiocognito
 from aiocognito import RetryPolicy, User, UserPool
@@ -31,16 +31,6 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "Passw0rd!"
 GET_TOKENS = "GetTokensFromRefreshToken"
-
-
-class Clock:
-    """The client's clock: real time plus an offset the test moves."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 class Server:
@@ -85,7 +75,7 @@ async def test_a_thousand_callers_on_an_expired_token_make_one_request(server: S
     pool_id = await server.local.create_pool()
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
         user = await signed_in(pool, "alice")
         old = user.current_tokens
@@ -109,7 +99,7 @@ async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
     )
     await server.local.create_user(pool_id, "alice", PASSWORD)
     path = tmp_path / "tokens.json"
-    clock = Clock()
+    clock = OffsetClock()
     kwargs: dict[str, Any] = {"endpoint_url": server.endpoint_url}
     async with (
         UserPool(pool_id, client.client_id, token_store=FileTokenStore(path), **kwargs, clock=clock) as a,
@@ -142,7 +132,7 @@ async def test_transient_failures_keep_the_session(server: Server) -> None:
     pool_id = await server.local.create_pool()
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     pool = UserPool(
         pool_id,
         client.client_id,
@@ -172,7 +162,7 @@ async def test_revoked_refresh_token_ends_the_session(server: Server) -> None:
     pool_id = await server.local.create_pool()
     client = await server.local.create_client(pool_id)
     await server.local.create_user(pool_id, "alice", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     # The laptop keeps its tokens in a store of its own: the phone learns of the sign-out from Cognito
     # (with one store, it would find its session gone from there first).
     elsewhere = UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock)
@@ -194,7 +184,7 @@ async def test_secret_hash_uses_the_internal_username_not_the_email(server: Serv
     pool_id = await server.local.create_pool(username_attributes=["email"])
     client = await server.local.create_client(pool_id, generate_secret=True)
     internal = await server.local.create_user(pool_id, "alice@example.com", PASSWORD)
-    clock = Clock()
+    clock = OffsetClock()
     pool = UserPool(
         pool_id,
         client.client_id,
@@ -232,7 +222,7 @@ async def test_remembered_device_key_is_sent(server: Server) -> None:
         return await original(prefix, operation, body)
 
     server.local._invoke = spy  # type: ignore[method-assign]
-    clock = Clock()
+    clock = OffsetClock()
     async with UserPool(pool_id, client.client_id, endpoint_url=server.endpoint_url, clock=clock) as pool:
         user = await signed_in(pool, "alice")
         assert user.device is not None
@@ -251,7 +241,7 @@ async def test_ministack_refresh_both_operations(ministack_endpoint: str, secret
         ministack_endpoint, generate_secret=secret, pool_kwargs={"UsernameAttributes": ["email"]}
     )
     user = servers.create_confirmed_user(pc, "bob@example.com", email="bob@example.com")
-    clock = Clock()
+    clock = OffsetClock()
     pool = UserPool(
         pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url, clock=clock
     )
@@ -272,7 +262,7 @@ async def test_ministack_refresh_both_operations(ministack_endpoint: str, secret
 async def test_ministack_revoked_token_is_refused(ministack_endpoint: str) -> None:
     pc = servers.create_pool_and_client(ministack_endpoint)
     user = servers.create_confirmed_user(pc)
-    clock = Clock()
+    clock = OffsetClock()
     async with UserPool(pc.pool_id, pc.client_id, endpoint_url=pc.endpoint_url, clock=clock) as pool:
         signed = await signed_in(pool, user.username, user.password)
         tokens = signed.current_tokens
@@ -290,7 +280,7 @@ async def test_ministack_revoked_token_is_refused(ministack_endpoint: str) -> No
 async def test_moto_falls_back_to_refresh_token_auth_and_remembers(moto_endpoint: str) -> None:
     pc = servers.create_pool_and_client(moto_endpoint, generate_secret=True)
     user = servers.create_confirmed_user(pc)
-    clock = Clock()
+    clock = OffsetClock()
     pool = UserPool(
         pc.pool_id, pc.client_id, client_secret=pc.client_secret, endpoint_url=pc.endpoint_url, clock=clock
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import servers
+from clocks import OffsetClock
 
 import aiocognito
 from aiocognito import User, UserPool
@@ -34,18 +35,10 @@ PASSWORD = "Passw0rd!"
 NEW_PASSWORD = "N3w-Passw0rd!"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
 @dataclass
 class Local:
     server: LocalUserPool
-    clock: Clock  # the server's clock
+    clock: OffsetClock  # the server's clock
     pool_id: str
     client: AppClient
 
@@ -81,7 +74,7 @@ class Switch:
 
 
 async def _local(**pool_kwargs: Any) -> AsyncIterator[Local]:
-    clock = Clock()
+    clock = OffsetClock()
     async with LocalUserPool(shared_signing_key=True, clock=clock) as server:
         pool_id = await server.create_pool(**pool_kwargs)
         client = await server.create_client(pool_id, generate_secret=True)

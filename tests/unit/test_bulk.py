@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from clocks import SleepingClock
 
 import aiocognito
 from aiocognito.bulk import (
@@ -17,21 +18,6 @@ from aiocognito.bulk import (
     TokenBucket,
     sign_in_many,
 )
-
-
-class FakeClock:
-    """A clock that only moves when someone sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def _jwt(claims: dict[str, Any]) -> str:
@@ -94,7 +80,7 @@ async def _all(results: Any) -> list[SignInResult]:
 
 
 async def test_bucket_spaces_acquisitions_by_the_rate() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     bucket = TokenBucket(10.0, clock=clock, sleep=clock.sleep)
     times = []
     for _ in range(5):
@@ -104,7 +90,7 @@ async def test_bucket_spaces_acquisitions_by_the_rate() -> None:
 
 
 async def test_bucket_allows_its_capacity_at_once_then_the_rate() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     bucket = TokenBucket(4.0, capacity=3, clock=clock, sleep=clock.sleep)
     times = []
     for _ in range(6):
@@ -114,7 +100,7 @@ async def test_bucket_allows_its_capacity_at_once_then_the_rate() -> None:
 
 
 async def test_bucket_does_not_bank_more_than_its_capacity_after_a_pause() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     bucket = TokenBucket(2.0, capacity=2, clock=clock, sleep=clock.sleep)
     clock.now += 100.0
     waits = [bucket.reserve() for _ in range(4)]
@@ -143,7 +129,7 @@ def test_bucket_refuses_nonsense(rate: float, capacity: float) -> None:
 
 
 async def test_rate_limit_paces_the_starts_of_sign_ins() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     scripted = ScriptedPool()
     bucket = TokenBucket(20.0, clock=clock, sleep=clock.sleep)
     users = [(f"u{i}", "right") for i in range(10)]
@@ -189,7 +175,7 @@ async def test_results_mix_successes_and_typed_failures_and_keep_input_positions
 
 
 async def test_throttled_sign_ins_are_started_again_and_slow_the_bucket() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     scripted = ScriptedPool(throttle_first=2)
     bucket = TokenBucket(50.0, clock=clock, sleep=clock.sleep)
     results = await _all(

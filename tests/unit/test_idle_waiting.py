@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
+from clocks import SleepingClock
 
 from aiocognito import ComputePool
 from aiocognito.bulk import TokenBucket
@@ -95,7 +96,7 @@ def test_a_grain_groups_the_permits_due_within_it_into_one_wake_up() -> None:
 
 
 def test_a_grain_keeps_the_rate_and_the_burst_within_the_capacity() -> None:
-    clock = _Clock()
+    clock = SleepingClock(now=0.0)
     bucket = TokenBucket(20.0, capacity=3, clock=clock, sleep=clock.sleep, grain=0.1)
 
     async def main() -> list[float]:
@@ -118,19 +119,6 @@ def test_a_grain_larger_than_the_capacity_pays_for_is_refused() -> None:
         TokenBucket(100.0, capacity=2, grain=0.1)
     with pytest.raises(ValueError, match="grain"):
         TokenBucket(1.0, grain=-1)
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class _Terminal(io.StringIO):
