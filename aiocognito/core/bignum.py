@@ -26,7 +26,7 @@ from typing import Any
 
 __all__ = [
     "HAVE_GMPY2",
-    "HAVE_PYCRYPTODOME",
+    "HAVE_INTEGER_NAT",
     "RELEASES_GIL",
     "SECRET_EXPONENT_BYTES",
     "PowMod",
@@ -58,11 +58,11 @@ def _importable(name: str) -> bool:
 
 
 #: Whether pycryptodome's constant-time integers are installed (``Crypto.Math._IntegerNat``, 4.4+).
-HAVE_PYCRYPTODOME: bool = _importable("Crypto.Math._IntegerNat")
+HAVE_INTEGER_NAT: bool = _importable("Crypto.Math._IntegerNat")
 #: Whether gmpy2 is installed.
 HAVE_GMPY2: bool = _importable("gmpy2")
 #: Whether the backend lets go of the GIL while it exponentiates (worker threads then run in parallel).
-RELEASES_GIL: bool = HAVE_PYCRYPTODOME or HAVE_GMPY2
+RELEASES_GIL: bool = HAVE_INTEGER_NAT or HAVE_GMPY2
 
 # Imported on first use (gmpy2 about 20 ms, pycryptodome about 5), not with aiocognito.
 _integer: Any = None  # pycryptodome's Integer class, once it is known to be IntegerNat
@@ -73,12 +73,13 @@ _loaded = False
 
 def _load_pycryptodome() -> Any:
     global _integer  # noqa: PLW0603 - the lazily imported backend
-    if _integer is None and HAVE_PYCRYPTODOME:
+    if _integer is None and HAVE_INTEGER_NAT:
         try:
             integer = importlib.import_module("Crypto.Math.Numbers").Integer
         except (ImportError, OSError):  # its C library did not load: the next backend
             return None
-        # PYCRYPTODOME_INTEGER=native (or a failed C library) gives pure-Python, variable-time integers.
+        # Forced to native integers (pycryptodome's own environment switch), Integer is pure Python and
+        # variable-time: not this backend.
         if integer.__name__ == "IntegerNat":
             _integer = integer
     return _integer
