@@ -9,6 +9,7 @@ both match the flow). The password is never kept: the flow holds the pool's own 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ __all__ = ["FLOW_VALIDITY", "MAX_FLOWS", "FlowRefused", "LoginFlow", "LoginFlows
 FLOW_VALIDITY = 900
 #: Flows kept at most; the oldest is forgotten first (bounded memory against a flood of page loads).
 MAX_FLOWS = 10_000
+_PRUNE_EVERY = 1.0  # seconds between two passes over all flows for the expired ones
 
 
 class FlowRefused(Exception):
@@ -64,6 +66,7 @@ class LoginFlows:
         self._flows: OrderedDict[str, LoginFlow] = OrderedDict()
         self._limit = limit
         self._validity = validity
+        self._pruned_at = -math.inf
 
     def __len__(self) -> int:
         return len(self._flows)
@@ -75,7 +78,10 @@ class LoginFlows:
 
     def put(self, flow: LoginFlow, *, now: float) -> str:
         """Keep ``flow`` under a new token, for the next page."""
-        self.prune(now)
+        # A full pass at most once a second: a page load under a flood of flows stays O(1) (a flow that
+        # expired since is refused by take() all the same).
+        if now - self._pruned_at >= _PRUNE_EVERY:
+            self.prune(now)
         while len(self._flows) >= self._limit:
             self._flows.popitem(last=False)
         token = secrets.token_urlsafe(32)
@@ -103,5 +109,6 @@ class LoginFlows:
 
     def prune(self, now: float) -> None:
         """Forget the flows that have expired."""
+        self._pruned_at = now
         for token in [t for t, flow in self._flows.items() if flow.expires_at <= now]:
             del self._flows[token]
